@@ -1,0 +1,27 @@
+#!/bin/sh
+# Idempotent set-up used by `npm start`, `npm test` and `npm run bench`: Debian packages,
+# npm dependencies, build. Safe to run again; does only what is missing.
+set -e
+cd "$(dirname "$0")/.."
+
+node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("kms needs Node.js 20 or newer"); process.exit(1) }'
+
+need=""
+for pkg in softhsm2 p11-kit p11-kit-modules wrk; do
+  dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
+done
+if [ -n "$need" ]; then
+  if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
+    echo "setup: please install:$need (apt-get install$need)" >&2; exit 1
+  fi
+  echo "setup: installing$need" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
+fi
+
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: installing npm dependencies" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+npm run --silent build

@@ -1,0 +1,15 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import { bigintNumber } from '../persistence/columns';
+
+@Entity('accounts')
+export class AccountEntity {
+  /** The account's numeric id (Tencent's "Uin"), as a decimal string. */
+  @PrimaryColumn({ type: 'varchar', length: 20 })
+  uin: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  name: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
+  createdAt: number;
+}

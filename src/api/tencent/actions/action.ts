@@ -1,0 +1,17 @@
+import { Principal } from '../../../accounts/principal';
+import { Params } from '../params';
+
+export interface ActionContext {
+  principal: Principal;
+  params: Params;
+}
+
+/** One row of the face's table: the action's parameters and the core call behind it. */
+export interface ActionDef {
+  name: string;
+  /** Every parameter the action accepts; any other is UnknownParameter. */
+  params: readonly string[];
+  /** Region-less actions answer without X-TC-Region. */
+  regionOptional?: boolean;
+  run(ctx: ActionContext): Promise<Record<string, unknown>>;
+}

@@ -1,0 +1,43 @@
+import { CryptoService } from '../../../crypto/crypto.service';
+import { TencentError } from '../tencent-error';
+import { ActionDef } from './action';
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Strict base64: Node's decoder silently skips invalid characters. */
+function base64(value: string, code: string, name: string): Buffer {
+  if (!B64.test(value)) throw new TencentError(code, `${name} is not valid base64`);
+  return Buffer.from(value, 'base64');
+}
+
+export function cryptoActions(crypto: CryptoService): ActionDef[] {
+  return [
+    {
+      name: 'Encrypt',
+      params: ['KeyId', 'Plaintext', 'EncryptionContext'],
+      async run({ principal, params }) {
+        const keyId = params.str('KeyId', true);
+        const plaintext = base64(params.str('Plaintext', true), 'InvalidParameterValue.InvalidPlaintext', 'Plaintext');
+        const r = await crypto.encrypt(principal, keyId, plaintext, params.str('EncryptionContext'));
+        return { CiphertextBlob: r.blob.toString('base64'), KeyId: r.keyId };
+      },
+    },
+    {
+      name: 'Decrypt',
+      params: ['CiphertextBlob', 'EncryptionContext'],
+      async run({ principal, params }) {
+        const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
+        const r = await crypto.decrypt(principal, blob, params.str('EncryptionContext'));
+        return { KeyId: r.keyId, Plaintext: r.plaintext.toString('base64') };
+      },
+    },
+    {
+      name: 'GenerateRandom',
+      params: ['NumberOfBytes'],
+      async run({ params }) {
+        const r = await crypto.random(params.requiredUint('NumberOfBytes'));
+        return { Plaintext: r.toString('base64') };
+      },
+    },
+  ];
+}

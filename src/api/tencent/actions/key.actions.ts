@@ -1,0 +1,83 @@
+import { KeysService } from '../../../keys/keys.service';
+import { TencentError } from '../tencent-error';
+import { ActionDef } from './action';
+import { keyMetadata } from './key-metadata';
+
+export function keyActions(keys: KeysService): ActionDef[] {
+  return [
+    {
+      name: 'CreateKey',
+      params: ['Alias', 'Description', 'KeyUsage', 'Type', 'Tags', 'TCEProjectId'],
+      async run({ principal, params }) {
+        const tags = params.objArray('Tags')?.map((t) => ({ TagKey: t.str('TagKey') ?? '', TagValue: t.str('TagValue') ?? '' }));
+        params.str('TCEProjectId');
+        const k = await keys.create(principal, {
+          alias: params.str('Alias', true),
+          description: params.str('Description'),
+          keyUsage: params.str('KeyUsage'),
+          type: params.uint('Type'),
+          tags,
+        });
+        return {
+          KeyId: k.keyId,
+          Alias: k.alias,
+          CreateTime: k.createdAt,
+          Description: k.description,
+          KeyState: k.keyState,
+          KeyUsage: k.keyUsage,
+          TagCode: 0,
+          TagMsg: 'ok',
+          ProjectBindingResultCode: 0,
+          ProjectBindingMessage: 'ok',
+        };
+      },
+    },
+    {
+      name: 'DescribeKey',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        const rec = await keys.get(principal, params.str('KeyId', true));
+        return { KeyMetadata: keyMetadata(rec.key) };
+      },
+    },
+    {
+      name: 'DescribeKeys',
+      params: ['KeyIds'],
+      async run({ principal, params }) {
+        const recs = await keys.getMany(principal, params.strArray('KeyIds', true)!);
+        return { KeyMetadatas: recs.map((r) => keyMetadata(r.key)) };
+      },
+    },
+    {
+      name: 'ListKeys',
+      params: ['Offset', 'Limit', 'Role'],
+      async run({ principal, params }) {
+        const offset = params.uint('Offset', 0)!;
+        const limit = params.uint('Limit', 10)!;
+        const role = params.uint('Role', 0)!;
+        if (limit < 1 || limit > 200) throw new TencentError('InvalidParameter', 'Limit must be 1..200');
+        if (role > 1) throw new TencentError('InvalidParameter', 'Role must be 0 (user) or 1 (cloud products)');
+        // No cloud product creates keys here: Role 1 lists nothing.
+        if (role === 1) return { Keys: [], TotalCount: 0 };
+        const page = await keys.list(principal, offset, limit);
+        return { Keys: page.rows.map((k) => ({ KeyId: k.keyId })), TotalCount: page.total };
+      },
+    },
+    {
+      name: 'EnableKey',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        await keys.setEnabled(principal, params.str('KeyId', true), true);
+        return {};
+      },
+    },
+    {
+      name: 'DisableKey',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        await keys.setEnabled(principal, params.str('KeyId', true), false);
+        return {};
+      },
+    },
+  ];
+}

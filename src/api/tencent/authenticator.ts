@@ -1,0 +1,122 @@
+import { Injectable } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import { AccountsService, CachedCredential } from '../../accounts/accounts.service';
+import { Clock } from '../../common/clock';
+import { NonceStore, REPLAY_WINDOW_SECONDS } from './nonce-store';
+import { v1Signature, v1StringToSign } from './signature-v1';
+import { parseTc3Authorization, sha256hex, tc3Signature, tc3SigningKey, utcDate } from './signature-v3';
+import { TencentError } from './tencent-error';
+import { TencentCall } from './tencent-request';
+
+export interface Caller {
+  uin: string;
+  secretId: string;
+}
+
+const SECRET_ID_RE = /^AKID[A-Za-z0-9]{8,60}$/;
+const fail = (code: string, msg: string): TencentError => new TencentError(`AuthFailure.${code}`, msg);
+
+/** Signatures are compared in constant time; both sides are HMAC outputs of equal length. */
+function same(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && crypto.timingSafeEqual(a, b);
+}
+
+function hostCandidates(host: string | undefined): string[] {
+  if (!host) return [''];
+  const h = host.trim();
+  const noPort = h.replace(/:\d+$/, '');
+  return noPort === h ? [h] : [h, noPort];
+}
+
+/**
+ * Verifies TC3-HMAC-SHA256 and v1 (HmacSHA1/HmacSHA256) signatures. Derived TC3 signing
+ * keys are cached per (SecretId, date, service), which saves three HMACs on the hot path.
+ */
+@Injectable()
+export class Authenticator {
+  private readonly signingKeys = new Map<string, Buffer>();
+
+  constructor(private readonly accounts: AccountsService, private readonly nonces: NonceStore, private readonly clock: Clock) {}
+
+  async authenticate(call: TencentCall): Promise<Caller> {
+    const ts = this.checkTimestamp(call.timestamp);
+    return call.style === 'tc3' ? this.tc3(call, ts) : this.v1(call, ts);
+  }
+
+  private checkTimestamp(raw: string): number {
+    if (!/^\d{1,12}$/.test(raw)) throw new TencentError('InvalidParameter', 'the timestamp must be a UNIX time in seconds');
+    const ts = Number(raw);
+    if (Math.abs(this.clock.nowSeconds() - ts) > REPLAY_WINDOW_SECONDS) throw fail('SignatureExpire', 'the signature expired: the timestamp is more than 5 minutes from the server time');
+    return ts;
+  }
+
+  private async credential(secretId: string): Promise<CachedCredential> {
+    if (!SECRET_ID_RE.test(secretId)) throw fail('InvalidSecretId', 'the SecretId is not an API key id');
+    const cred = await this.accounts.credential(secretId);
+    if (!cred || !cred.active) throw fail('SecretIdNotFound', 'the SecretId does not exist or is disabled');
+    return cred;
+  }
+
+  private async tc3(call: TencentCall, ts: number): Promise<Caller> {
+    const auth = parseTc3Authorization(String(call.headers.authorization));
+    if (!auth) throw fail('SignatureFailure', 'the Authorization header is not a valid TC3-HMAC-SHA256 authorization');
+    if (call.headers['x-tc-token']) throw fail('TokenFailure', 'temporary credentials (X-TC-Token) are not supported');
+    if (auth.date !== utcDate(ts)) throw fail('SignatureFailure', 'the credential scope date is not the UTC date of X-TC-Timestamp');
+    if (!auth.signedHeaders.includes('content-type') || !auth.signedHeaders.includes('host')) throw fail('SignatureFailure', 'SignedHeaders must include content-type and host');
+    const cred = await this.credential(auth.secretId);
+
+    const cacheKey = `${auth.secretId}\n${auth.date}\n${auth.service}`;
+    let key = this.signingKeys.get(cacheKey);
+    if (!key) {
+      key = tc3SigningKey(cred.secretKey, auth.date, auth.service);
+      if (this.signingKeys.size > 10_000) this.signingKeys.clear();
+      this.signingKeys.set(cacheKey, key);
+    }
+    const payloadHash = sha256hex(call.body);
+    // Clients differ on the host they sign (with or without the port) and on whether header
+    // values are lower-cased; try the SDK's form first, the others only on a mismatch.
+    for (const host of hostCandidates(call.headers.host)) {
+      for (const lower of [false, true]) {
+        const canonicalHeaders = auth.signedHeaders
+          .map((h) => {
+            const raw = h === 'host' ? host : String(call.headers[h] ?? '');
+            const v = raw.trim();
+            return `${h}:${lower ? v.toLowerCase() : v}\n`;
+          })
+          .join('');
+        const sig = tc3Signature(
+          key,
+          { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: call.body, timestamp: call.timestamp, date: auth.date, service: auth.service },
+          payloadHash,
+        );
+        if (same(sig, auth.signature)) return { uin: cred.uin, secretId: auth.secretId };
+      }
+    }
+    throw fail('SignatureFailure', 'the signature does not match the request');
+  }
+
+  private async v1(call: TencentCall, ts: number): Promise<Caller> {
+    const p = call.v1Params!;
+    const secretId = p.get('SecretId');
+    const signatureB64 = p.get('Signature');
+    const nonce = p.get('Nonce');
+    if (!secretId) throw new TencentError('MissingParameter', 'the common parameter SecretId is required');
+    if (!signatureB64) throw new TencentError('MissingParameter', 'the common parameter Signature is required');
+    if (!nonce) throw new TencentError('MissingParameter', 'the common parameter Nonce is required');
+    if (!/^\d{1,20}$/.test(nonce)) throw new TencentError('InvalidParameter', 'Nonce must be a positive integer');
+    if (p.get('Token')) throw fail('TokenFailure', 'temporary credentials (Token) are not supported');
+    const method = p.get('SignatureMethod') === 'HmacSHA256' ? 'HmacSHA256' : 'HmacSHA1';
+    const given = Buffer.from(signatureB64, 'base64');
+    const cred = await this.credential(secretId);
+    let ok = false;
+    for (const host of hostCandidates(call.headers.host)) {
+      if (same(v1Signature(cred.secretKey, method, v1StringToSign(call.method, host, call.path, p)), given)) {
+        ok = true;
+        break;
+      }
+    }
+    if (!ok) throw fail('SignatureFailure', 'the signature does not match the request');
+    if (!(await this.nonces.claim(secretId, ts, nonce))) throw fail('SignatureFailure', 'this Nonce was already used with this Timestamp: the request is a replay');
+    return { uin: cred.uin, secretId };
+  }
+}

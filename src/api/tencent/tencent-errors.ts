@@ -1,0 +1,45 @@
+import {
+  AliasAlreadyExistsError,
+  CmkLimitExceededError,
+  InvalidCiphertextError,
+  InvalidParameterError,
+  KeyDisabledError,
+  KeyNotFoundError,
+  KeyStateError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UnsupportedKeyUsageError,
+} from '../../common/domain-errors';
+import { Log } from '../../common/logger';
+import { TencentError } from './tencent-error';
+
+const PARAM_CODES: Record<InvalidParameterError['kind'], string> = {
+  generic: 'InvalidParameter',
+  value: 'InvalidParameterValue',
+  keyId: 'InvalidParameterValue.InvalidKeyId',
+  alias: 'InvalidParameterValue.InvalidAlias',
+  keyUsage: 'InvalidParameterValue.InvalidKeyUsage',
+  type: 'InvalidParameterValue.InvalidType',
+  plaintext: 'InvalidParameterValue.InvalidPlaintext',
+  duplicatedKeyId: 'InvalidParameterValue.DuplicatedKeyId',
+  tagsNotExisted: 'InvalidParameterValue.TagsNotExisted',
+  tagKeysDuplicated: 'InvalidParameterValue.TagKeysDuplicated',
+};
+
+/** The one place where core errors become Tencent codes. Unknown errors are logged and become InternalError without detail. */
+export function toTencentError(e: unknown, requestId: string, action?: string): TencentError {
+  if (e instanceof TencentError) return e;
+  if (e instanceof InvalidParameterError) return new TencentError(PARAM_CODES[e.kind], e.message);
+  if (e instanceof KeyNotFoundError) return new TencentError('ResourceUnavailable.CmkNotFound', e.message);
+  if (e instanceof KeyDisabledError) return new TencentError('ResourceUnavailable.CmkDisabled', e.message);
+  if (e instanceof KeyStateError) return new TencentError('ResourceUnavailable.CmkStateNotSupport', e.message);
+  if (e instanceof InvalidCiphertextError) return new TencentError('InvalidParameterValue.InvalidCiphertext', e.message);
+  if (e instanceof AliasAlreadyExistsError) return new TencentError('InvalidParameterValue.AliasAlreadyExists', e.message);
+  if (e instanceof CmkLimitExceededError) return new TencentError('LimitExceeded.CmkLimitExceeded', e.message);
+  if (e instanceof UnsupportedKeyUsageError) return new TencentError('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion', e.message);
+  if (e instanceof UnauthorizedError) return new TencentError('UnauthorizedOperation', e.message);
+  if (e instanceof ServiceUnavailableError) return new TencentError('UnsupportedOperation.ServiceTemporaryUnavailable', e.message);
+  Log.error('internal error', { requestId, action, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
+  // Decrypt documents InternalServerError where the others document InternalError.
+  return new TencentError(action === 'Decrypt' ? 'InternalServerError' : 'InternalError', `internal error; quote RequestId ${requestId}`);
+}

@@ -1,0 +1,85 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AccountsService } from '../accounts/accounts.service';
+import { AppModule } from '../app.module';
+import { Log } from '../common/logger';
+import { ConfigError, KmsConfig, loadConfig } from '../config/config';
+import { prepare } from '../prepare';
+import { serve } from '../server';
+
+const HELP = `kms: a hardware-backed Key Management Service
+
+Usage:
+  kms serve                          start the API (Tencent-compatible Action API on /)
+  kms account create --name NAME     create an account; prints {"Uin","SecretId","SecretKey"} once
+  kms account list                   list accounts as JSON
+  kms credential create --account UIN
+                                     add an API key pair to an account; prints it once
+  kms migrate                        create or upgrade the database schema and the token set-up
+  kms --help                         this text
+
+Configuration is read from the environment; see README.md (KMS_HOST, KMS_PORT, KMS_DATA_DIR,
+KMS_DATABASE_URL, KMS_REGIONS, KMS_HSM_PROFILE, KMS_HSM_PIN, KMS_HSM_PIN_FILE, KMS_WORKERS, ...).
+`;
+
+class UsageError extends Error {}
+
+function flag(args: string[], name: string): string {
+  const i = args.indexOf(name);
+  if (i < 0 || i + 1 >= args.length || args[i + 1].startsWith('--')) throw new UsageError(`missing ${name}`);
+  return args[i + 1];
+}
+
+async function withCore<T>(cfg: KmsConfig, fn: (accounts: AccountsService) => Promise<T>): Promise<T> {
+  await prepare(cfg);
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
+  try {
+    return await fn(ctx.get(AccountsService));
+  } finally {
+    await ctx.close();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, sub, ...rest] = argv;
+  if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {
+    process.stdout.write(HELP);
+    return cmd ? 0 : 2;
+  }
+  try {
+    const cfg = loadConfig();
+    Log.configure(cfg);
+    const out = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
+    switch (`${cmd} ${sub ?? ''}`.trim()) {
+      case 'serve':
+        await serve(cfg);
+        return -1;
+      case 'migrate':
+        await prepare(cfg);
+        out({ migrated: true });
+        return 0;
+      case 'account create': {
+        const name = flag(rest, '--name');
+        out(await withCore(cfg, (a) => a.createAccount(name)));
+        return 0;
+      }
+      case 'account list':
+        out((await withCore(cfg, (a) => a.listAccounts())).map((a) => ({ Uin: a.uin, Name: a.name, CreateTime: a.createdAt })));
+        return 0;
+      case 'credential create': {
+        const uin = flag(rest, '--account');
+        out(await withCore(cfg, (a) => a.createCredential(uin)));
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command "${argv.join(' ')}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || e instanceof ConfigError) {
+      process.stderr.write(`kms: ${e.message}\n\n${HELP}`);
+      return 2;
+    }
+    process.stderr.write(`kms: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

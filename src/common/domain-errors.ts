@@ -1,0 +1,48 @@
+/**
+ * The one error hierarchy of the core. Faces map these to their own codes in exactly one
+ * place each (see src/api/tencent/tencent-errors.ts); the core never knows a face's codes.
+ */
+export abstract class DomainError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** A parameter is missing, of the wrong type, or out of range. `field` names it. */
+export class InvalidParameterError extends DomainError {
+  constructor(readonly field: string, message: string, readonly kind: InvalidParameterKind = 'generic') {
+    super(message);
+  }
+}
+export type InvalidParameterKind =
+  | 'generic'
+  | 'value'
+  | 'keyId'
+  | 'alias'
+  | 'keyUsage'
+  | 'type'
+  | 'plaintext'
+  | 'duplicatedKeyId'
+  | 'tagsNotExisted'
+  | 'tagKeysDuplicated';
+
+export class AliasAlreadyExistsError extends DomainError {}
+export class KeyNotFoundError extends DomainError {
+  constructor(keyId: string) {
+    super(`no CMK ${keyId} in this account and region`);
+  }
+}
+export class KeyDisabledError extends DomainError {}
+/** The key's state forbids the operation. */
+export class KeyStateError extends DomainError {
+  constructor(readonly state: string, readonly operation: string) {
+    super(`the CMK is ${state}; ${operation} is not allowed in that state`);
+  }
+}
+export class InvalidCiphertextError extends DomainError {}
+export class CmkLimitExceededError extends DomainError {}
+export class UnsupportedKeyUsageError extends DomainError {}
+export class UnauthorizedError extends DomainError {}
+/** The token is unreachable; callers should retry later. */
+export class ServiceUnavailableError extends DomainError {}

@@ -1,0 +1,71 @@
+import * as path from 'node:path';
+import * as os from 'node:os';
+
+/** A region this deployment serves and the standard its keys follow (KeyMetadata.Type). */
+export interface RegionConfig {
+  name: string;
+  /** 2: FIPS (AES-256 CMKs), 4: GM (Chinese national standard). */
+  standard: 'FIPS' | 'GM';
+}
+
+export interface KmsConfig {
+  host: string;
+  port: number;
+  dataDir: string;
+  databaseUrl?: string;
+  regions: RegionConfig[];
+  hsmProfile?: string;
+  hsmPin?: string;
+  hsmPinFile?: string;
+  workers: number;
+  cmkQuota: number;
+  logLevel: 'error' | 'warn' | 'info' | 'debug';
+}
+
+export class ConfigError extends Error {}
+
+function intVar(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return dflt;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(`${name} must be an integer, got "${raw}"`);
+  const v = Number(raw);
+  if (v < min || v > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${v}`);
+  return v;
+}
+
+/** Parses `KMS_REGIONS`: a comma list of names, each optionally suffixed `:gm` or `:fips`. */
+export function parseRegions(raw: string | undefined): RegionConfig[] {
+  const items = (raw ?? 'ap-guangzhou').split(',').map((s) => s.trim()).filter(Boolean);
+  if (items.length === 0) throw new ConfigError('KMS_REGIONS lists no region');
+  const seen = new Set<string>();
+  return items.map((item) => {
+    const [name, std = 'fips'] = item.split(':');
+    if (!/^[a-z][a-z0-9-]{1,63}$/.test(name)) throw new ConfigError(`invalid region name "${name}" in KMS_REGIONS`);
+    if (seen.has(name)) throw new ConfigError(`region "${name}" listed twice in KMS_REGIONS`);
+    seen.add(name);
+    const s = std.toLowerCase();
+    if (s !== 'fips' && s !== 'gm') throw new ConfigError(`region "${name}": standard must be fips or gm`);
+    return { name, standard: s === 'gm' ? 'GM' : 'FIPS' };
+  });
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
+  const logLevel = (env.KMS_LOG_LEVEL ?? 'info') as KmsConfig['logLevel'];
+  if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError('KMS_LOG_LEVEL must be error, warn, info or debug');
+  return {
+    host: env.KMS_HOST || '127.0.0.1',
+    port: intVar(env, 'KMS_PORT', 8080, 0, 65535),
+    dataDir: path.resolve(env.KMS_DATA_DIR || './data'),
+    databaseUrl: env.KMS_DATABASE_URL || undefined,
+    regions: parseRegions(env.KMS_REGIONS),
+    hsmProfile: env.KMS_HSM_PROFILE || undefined,
+    hsmPin: env.KMS_HSM_PIN || undefined,
+    hsmPinFile: env.KMS_HSM_PIN_FILE || undefined,
+    workers: intVar(env, 'KMS_WORKERS', Math.max(1, Math.min(os.availableParallelism(), 8)), 1, 64),
+    cmkQuota: intVar(env, 'KMS_CMK_QUOTA', 10000, 1, 10_000_000),
+    logLevel,
+  };
+}
+
+/** Nest injection token for the loaded KmsConfig. */
+export const KMS_CONFIG = Symbol('KMS_CONFIG');

@@ -1,0 +1,28 @@
+/** A bounded LRU of object handles keyed by CKA_ID (hex); C_FindObjects is slow on big tokens. */
+export class HandleCache {
+  private readonly map = new Map<string, Buffer>();
+  constructor(private readonly capacity = 10_000) {}
+
+  get(id: string): Buffer | undefined {
+    const h = this.map.get(id);
+    if (h !== undefined) {
+      this.map.delete(id);
+      this.map.set(id, h);
+    }
+    return h;
+  }
+  set(id: string, handle: Buffer): void {
+    this.map.delete(id);
+    this.map.set(id, handle);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+  delete(id: string): void {
+    this.map.delete(id);
+  }
+  clear(): void {
+    this.map.clear();
+  }
+  get size(): number {
+    return this.map.size;
+  }
+}

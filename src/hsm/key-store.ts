@@ -1,0 +1,42 @@
+/**
+ * What the core asks of key storage. The core names material by a stable id (the CMK
+ * version id, also the token object's CKA_ID) and never sees a handle or a byte of it.
+ *
+ * Two storage modes fit behind this interface:
+ * - token-resident (TokenKeyStore, today): the material is a token object found by CKA_ID;
+ * - wrapped (later): the material is wrapped by a token-resident KEK, the wrapped blob is
+ *   returned by `create*` for the caller to persist in `MaterialRef.wrapped`, and it is
+ *   unwrapped into a session object on use.
+ * The crypto module only passes MaterialRef through, so it needs no change for the second.
+ */
+export interface MaterialRef {
+  id: string;
+  /** Wrapped material, for the wrapped storage mode; absent for token-resident keys. */
+  wrapped?: Buffer;
+}
+
+export interface CreatedMaterial {
+  wrapped?: Buffer;
+}
+
+/** Attributes of a token object as the token reports them (for audits and tests). */
+export interface MaterialAttributes {
+  sensitive: boolean;
+  extractable: boolean;
+  alwaysSensitive: boolean;
+  neverExtractable: boolean;
+  valueReadable: boolean;
+}
+
+export abstract class KeyStore {
+  abstract createAes(ref: MaterialRef, label: string, bytes: 16 | 32): Promise<CreatedMaterial>;
+  /** AES-256-GCM with a caller-chosen 96-bit IV; returns ciphertext || 16-byte tag. */
+  abstract encrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, plaintext: Buffer): Promise<Buffer>;
+  /** Throws InvalidCiphertextError when the tag does not verify (wrong key, AAD or data). */
+  abstract decrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, sealed: Buffer): Promise<Buffer>;
+  abstract destroy(ref: MaterialRef): Promise<void>;
+  abstract exists(ref: MaterialRef): Promise<boolean>;
+  abstract attributes(ref: MaterialRef): Promise<MaterialAttributes>;
+  /** Bytes from the token's generator. */
+  abstract random(bytes: number): Promise<Buffer>;
+}

@@ -1,0 +1,73 @@
+import * as pkcs11 from 'pkcs11js';
+import { InvalidCiphertextError } from '../common/domain-errors';
+import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
+import { HsmDataInvalidError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
+import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialRef } from './key-store';
+import { Token } from './token';
+
+const ckaId = (ref: MaterialRef): Buffer => Buffer.from(ref.id, 'utf8');
+
+/** Material lives in the token as objects found by CKA_ID. */
+export class TokenKeyStore extends KeyStore {
+  constructor(private readonly token: Token) {
+    super();
+  }
+
+  async createAes(ref: MaterialRef, label: string, bytes: 16 | 32): Promise<CreatedMaterial> {
+    const id = ckaId(ref);
+    await this.token.exec((m, s) => generateAesKey(m, s, id, label, bytes));
+    return {};
+  }
+
+  encrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, plaintext: Buffer): Promise<Buffer> {
+    return this.token.withObject(ckaId(ref), (m, s, key, async) => gcmEncrypt(m, s, key, iv, aad, plaintext, async));
+  }
+
+  async decrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, sealed: Buffer): Promise<Buffer> {
+    try {
+      return await this.token.withObject(ckaId(ref), (m, s, key, async) => gcmDecrypt(m, s, key, iv, aad, sealed, async));
+    } catch (e) {
+      if (e instanceof HsmDataInvalidError) throw new InvalidCiphertextError('the ciphertext does not verify under this key and encryption context');
+      throw e;
+    }
+  }
+
+  async destroy(ref: MaterialRef): Promise<void> {
+    const id = ckaId(ref);
+    try {
+      await this.token.withObject(id, (m, s, key) => m.C_DestroyObject(s, key));
+    } catch (e) {
+      if (!(e instanceof HsmObjectNotFoundError)) throw e;
+    } finally {
+      this.token.forget(id);
+    }
+  }
+
+  exists(ref: MaterialRef): Promise<boolean> {
+    return this.token.exists(ckaId(ref));
+  }
+
+  attributes(ref: MaterialRef): Promise<MaterialAttributes> {
+    return this.token.withObject(ckaId(ref), (m, s, key) => {
+      const [sens, extr, always, never] = m.C_GetAttributeValue(s, key, [
+        { type: pkcs11.CKA_SENSITIVE },
+        { type: pkcs11.CKA_EXTRACTABLE },
+        { type: pkcs11.CKA_ALWAYS_SENSITIVE },
+        { type: pkcs11.CKA_NEVER_EXTRACTABLE },
+      ]);
+      let valueReadable = true;
+      try {
+        m.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_VALUE }]);
+      } catch (e) {
+        if (ckrOf(e) !== pkcs11.CKR_ATTRIBUTE_SENSITIVE) throw e;
+        valueReadable = false;
+      }
+      const bool = (a: pkcs11.Attribute): boolean => Buffer.isBuffer(a.value) && a.value[0] === 1;
+      return { sensitive: bool(sens), extractable: bool(extr), alwaysSensitive: bool(always), neverExtractable: bool(never), valueReadable };
+    });
+  }
+
+  random(bytes: number): Promise<Buffer> {
+    return this.token.exec((m, s) => generateRandom(m, s, bytes));
+  }
+}

@@ -1,0 +1,261 @@
+import * as pkcs11 from 'pkcs11js';
+import { Log } from '../common/logger';
+import { HandleCache } from './handle-cache';
+import { HsmProfile } from './hsm-profile';
+import { HsmError, HsmHandleInvalidError, HsmLoginError, HsmObjectNotFoundError, TokenUnavailableError, ckrName, ckrOf, isRecoverable, translate } from './hsm-errors';
+import { SessionPool } from './session-pool';
+import { tokenLabel } from './softhsm-bootstrap';
+
+export type Pkcs11 = pkcs11.PKCS11;
+export type Handle = Buffer;
+/** One Cryptoki call sequence on a session; `async` says which pkcs11js variants to use. */
+export type TokenOp<T> = (m: Pkcs11, session: Handle, async: boolean) => T | Promise<T>;
+
+export interface TokenDescription {
+  label: string;
+  manufacturer: string;
+  model: string;
+  serial: string;
+  module: string;
+}
+
+/**
+ * One PKCS#11 token, as Cosmian's HSM crate does it: a long-lived login session, a fresh
+ * (pooled) session per operation, an LRU of object handles keyed by CKA_ID, and the
+ * mechanism table read once at start. When the device goes away (see RECOVERABLE) every
+ * call fails fast with TokenUnavailableError while a timer reloads the module, at most once
+ * per `reloadIntervalMs`. A refused PIN stops the reloads: retrying could lock the token.
+ */
+export class Token {
+  private m: Pkcs11 | null = null;
+  private loginSession: Handle | null = null;
+  private pool: SessionPool | null = null;
+  private readonly handles = new HandleCache();
+  private mechs = new Set<number>();
+  private up = false;
+  private downReason = 'not started';
+  private reloadTimer: NodeJS.Timeout | null = null;
+  private lastAttempt = 0;
+  private fatal: Error | null = null;
+  private stopped = false;
+  description: TokenDescription | null = null;
+
+  constructor(private readonly profile: HsmProfile, private readonly pin: string) {}
+
+  get available(): boolean {
+    return this.up;
+  }
+  get async(): boolean {
+    return this.profile.callMode === 'async';
+  }
+  supports(mechanism: number): boolean {
+    return this.mechs.has(mechanism);
+  }
+  get mechanisms(): ReadonlySet<number> {
+    return this.mechs;
+  }
+
+  /** Connects and logs in; throws if the token cannot be used at all. */
+  start(): void {
+    for (const [k, v] of Object.entries(this.profile.env)) process.env[k] = v;
+    this.lastAttempt = Date.now();
+    this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.reloadTimer) clearTimeout(this.reloadTimer);
+    this.reloadTimer = null;
+    this.disconnect();
+  }
+
+  /** Runs `op` on a pooled session. */
+  async exec<T>(op: TokenOp<T>): Promise<T> {
+    const pool = this.ready();
+    let session = pool.tryAcquire();
+    if (!session) session = await pool.acquire();
+    return this.runOn(pool, session, op);
+  }
+
+  /** Runs `op` with the handle of the object whose CKA_ID is `id`, looking it up again once if the cached handle went stale. */
+  async withObject<T>(id: Buffer, op: (m: Pkcs11, session: Handle, handle: Handle, async: boolean) => T | Promise<T>): Promise<T> {
+    const key = id.toString('hex');
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.exec((m, s, async) => {
+          let h = this.handles.get(key);
+          if (h === undefined) {
+            h = this.find(m, s, id);
+            this.handles.set(key, h);
+          }
+          return op(m, s, h, async);
+        });
+      } catch (e) {
+        if (e instanceof HsmHandleInvalidError && attempt === 0) {
+          this.handles.delete(key);
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** Whether an object with this CKA_ID exists (not cached: used on slow paths only). */
+  async exists(id: Buffer): Promise<boolean> {
+    return this.exec((m, s) => this.findAll(m, s, id).length > 0);
+  }
+
+  forget(id: Buffer): void {
+    this.handles.delete(id.toString('hex'));
+  }
+
+  private find(m: Pkcs11, s: Handle, id: Buffer): Handle {
+    const found = this.findAll(m, s, id);
+    if (found.length === 0) throw new HsmObjectNotFoundError(`no token object with CKA_ID ${id.toString('hex')}`);
+    return found[0];
+  }
+
+  private findAll(m: Pkcs11, s: Handle, id: Buffer): Handle[] {
+    m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_ID, value: id }]);
+    try {
+      return m.C_FindObjects(s, 4);
+    } finally {
+      m.C_FindObjectsFinal(s);
+    }
+  }
+
+  private ready(): SessionPool {
+    if (this.fatal) throw new TokenUnavailableError(`login refused: ${this.fatal.message}`);
+    if (!this.up || !this.pool) throw new TokenUnavailableError(this.downReason);
+    return this.pool;
+  }
+
+  private async runOn<T>(pool: SessionPool, session: Handle, op: TokenOp<T>): Promise<T> {
+    try {
+      const r = await op(this.m!, session, this.async);
+      pool.release(session);
+      return r;
+    } catch (e) {
+      if (isRecoverable(e)) {
+        this.markDown(ckrOf(e) !== undefined ? ckrName(ckrOf(e)!) : (e as Error).message);
+        throw new TokenUnavailableError(this.downReason);
+      }
+      // Some failures (CKR_ARGUMENTS_BAD) leave an operation active: never reuse such a session.
+      pool.discard(session);
+      throw translate(e);
+    }
+  }
+
+  private markDown(reason: string): void {
+    if (!this.up) return;
+    this.up = false;
+    this.downReason = reason;
+    Log.warn('hsm token unavailable; reloading the module in the background', { reason, profile: this.profile.name });
+    this.pool?.reset();
+    this.handles.clear();
+    this.scheduleReload();
+  }
+
+  private scheduleReload(): void {
+    if (this.reloadTimer || this.stopped || this.fatal) return;
+    const wait = Math.max(0, this.lastAttempt + this.profile.reloadIntervalMs - Date.now());
+    this.reloadTimer = setTimeout(() => {
+      this.reloadTimer = null;
+      this.lastAttempt = Date.now();
+      try {
+        this.connect();
+        Log.info('hsm token available again', { profile: this.profile.name });
+      } catch (e) {
+        if (e instanceof HsmLoginError) {
+          this.fatal = e;
+          Log.error('hsm login refused; not retrying', { profile: this.profile.name, error: e.message });
+          return;
+        }
+        this.downReason = (e as Error).message;
+        this.scheduleReload();
+      }
+    }, wait);
+    this.reloadTimer.unref();
+  }
+
+  private disconnect(): void {
+    const m = this.m;
+    this.m = null;
+    this.up = false;
+    this.pool?.reset();
+    this.pool = null;
+    this.loginSession = null;
+    this.handles.clear();
+    if (!m) return;
+    try {
+      m.C_Finalize();
+    } catch {
+      /* finalize of a broken module */
+    }
+    try {
+      m.close();
+    } catch {
+      /* already unloaded */
+    }
+  }
+
+  private connect(): void {
+    this.disconnect();
+    const m = new pkcs11.PKCS11();
+    try {
+      m.load(this.profile.module);
+      m.C_Initialize();
+    } catch (e) {
+      try {
+        m.close();
+      } catch {
+        /* not loaded */
+      }
+      throw new HsmError(`cannot load ${this.profile.module}: ${(e as Error).message}`);
+    }
+    try {
+      const slot = this.selectSlot(m);
+      const info = m.C_GetTokenInfo(slot);
+      const flags = pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION;
+      const login = m.C_OpenSession(slot, flags);
+      try {
+        m.C_Login(login, pkcs11.CKU_USER, this.pin);
+      } catch (e) {
+        if (ckrOf(e) !== pkcs11.CKR_USER_ALREADY_LOGGED_IN) throw e;
+      }
+      this.mechs = new Set(m.C_GetMechanismList(slot));
+      this.m = m;
+      this.loginSession = login;
+      this.pool = new SessionPool(this.profile.maxSessions, () => m.C_OpenSession(slot, flags), (s) => m.C_CloseSession(s));
+      this.description = {
+        label: tokenLabel(info),
+        manufacturer: info.manufacturerID.trim(),
+        model: info.model.trim(),
+        serial: info.serialNumber.trim(),
+        module: this.profile.module,
+      };
+      this.up = true;
+    } catch (e) {
+      try {
+        m.C_Finalize();
+        m.close();
+      } catch {
+        /* best effort */
+      }
+      throw translate(e);
+    }
+  }
+
+  private selectSlot(m: Pkcs11): Handle {
+    const sel = this.profile.token;
+    const slots = m.C_GetSlotList(true);
+    const match = slots.find((s) => {
+      if (sel.slotId !== undefined) return Number(s.readBigUInt64LE(0)) === sel.slotId;
+      const info = m.C_GetTokenInfo(s);
+      if (sel.serial !== undefined) return info.serialNumber.trim() === sel.serial;
+      return tokenLabel(info) === sel.label;
+    });
+    if (!match) throw new HsmError(`no token matching ${JSON.stringify(sel)} in ${this.profile.module}`);
+    return match;
+  }
+}

@@ -1,0 +1,74 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { bigintNumber } from '../persistence/columns';
+
+@Entity('cmks')
+@Index('uq_cmks_alias', ['uin', 'region', 'alias'], { unique: true })
+@Index('idx_cmks_owner', ['uin', 'region', 'createdAt'])
+export class KeyEntity {
+  @PrimaryColumn({ name: 'key_id', type: 'varchar', length: 36 })
+  keyId: string;
+
+  @Column({ type: 'varchar', length: 20 })
+  uin: string;
+
+  @Column({ name: 'creator_uin', type: 'varchar', length: 20 })
+  creatorUin: string;
+
+  @Column({ type: 'varchar', length: 64 })
+  region: string;
+
+  @Column({ type: 'varchar', length: 60 })
+  alias: string;
+
+  @Column({ type: 'text' })
+  description: string;
+
+  @Column({ name: 'key_state', type: 'varchar', length: 24 })
+  keyState: string;
+
+  @Column({ name: 'key_usage', type: 'varchar', length: 40 })
+  keyUsage: string;
+
+  /** KMS or EXTERNAL. */
+  @Column({ type: 'varchar', length: 16 })
+  origin: string;
+
+  /** KeyMetadata.Type: 2 FIPS, 4 GM. */
+  @Column({ type: 'integer' })
+  type: number;
+
+  @Column({ type: 'varchar', length: 32 })
+  owner: string;
+
+  @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
+  createdAt: number;
+
+  @Column({ name: 'deletion_date', type: 'bigint', transformer: bigintNumber, default: 0 })
+  deletionDate: number;
+
+  @Column({ name: 'valid_to', type: 'bigint', transformer: bigintNumber, default: 0 })
+  validTo: number;
+
+  @Column({ name: 'rotation_enabled', type: 'boolean', default: false })
+  rotationEnabled: boolean;
+
+  @Column({ name: 'rotate_days', type: 'integer', default: 0 })
+  rotateDays: number;
+
+  @Column({ name: 'next_rotate_time', type: 'bigint', transformer: bigintNumber, default: 0 })
+  nextRotateTime: number;
+
+  @Column({ name: 'last_rotate_time', type: 'bigint', transformer: bigintNumber, default: 0 })
+  lastRotateTime: number;
+
+  /** JSON array of {TagKey, TagValue}. */
+  @Column({ type: 'text', default: '[]' })
+  tags: string;
+
+  /** The version Encrypt uses; 0 while an EXTERNAL key awaits material. */
+  @Column({ name: 'current_version', type: 'integer', default: 0 })
+  currentVersion: number;
+
+  @Column({ name: 'updated_at', type: 'bigint', transformer: bigintNumber })
+  updatedAt: number;
+}

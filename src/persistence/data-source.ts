@@ -1,0 +1,41 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataSource, DataSourceOptions } from 'typeorm';
+import { AccountEntity } from '../accounts/account.entity';
+import { CredentialEntity } from '../accounts/credential.entity';
+import { V1NonceEntity } from '../api/tencent/v1-nonce.entity';
+import { KmsConfig } from '../config/config';
+import { KeyVersionEntity } from '../keys/key-version.entity';
+import { KeyEntity } from '../keys/key.entity';
+import { ChangeEventEntity } from './change-event.entity';
+import { Initial1763900000000 } from './migrations/1763900000000-initial';
+
+export const ENTITIES = [AccountEntity, CredentialEntity, KeyEntity, KeyVersionEntity, ChangeEventEntity, V1NonceEntity];
+export const MIGRATIONS = [Initial1763900000000];
+
+/** PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data folder. */
+export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>): DataSourceOptions {
+  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+  if (cfg.databaseUrl) {
+    if (!/^postgres(ql)?:\/\//.test(cfg.databaseUrl)) throw new Error('KMS_DATABASE_URL must be a postgres:// URL');
+    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: 10 }, ...common };
+  }
+  fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  return {
+    type: 'better-sqlite3',
+    database: path.join(cfg.dataDir, 'kms.sqlite'),
+    enableWAL: true,
+    prepareDatabase: (db: { pragma(s: string): unknown }) => {
+      db.pragma('busy_timeout = 5000');
+      db.pragma('synchronous = NORMAL');
+    },
+    ...common,
+  };
+}
+
+export async function openDatabase(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, migrate: boolean): Promise<DataSource> {
+  const ds = new DataSource(dataSourceOptions(cfg));
+  await ds.initialize();
+  if (migrate) await ds.runMigrations({ transaction: 'each' });
+  return ds;
+}

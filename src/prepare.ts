@@ -1,0 +1,19 @@
+import { NestFactory } from '@nestjs/core';
+import { AppModule } from './app.module';
+import { SecretSealer } from './accounts/secret-sealer';
+import { KmsConfig } from './config/config';
+import { openDatabase } from './persistence/data-source';
+import { resolveHsm } from './hsm/hsm-setup';
+
+/** One-time work before any worker starts: the embedded token, migrations, the sealing key. */
+export async function prepare(cfg: KmsConfig): Promise<void> {
+  resolveHsm(cfg);
+  const ds = await openDatabase(cfg, true);
+  await ds.destroy();
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
+  try {
+    await ctx.get(SecretSealer).ensureKey();
+  } finally {
+    await ctx.close();
+  }
+}

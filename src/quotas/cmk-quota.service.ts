@@ -1,0 +1,15 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { CmkLimitExceededError } from '../common/domain-errors';
+import { KMS_CONFIG, KmsConfig } from '../config/config';
+import { KeyRepository } from '../keys/key.repository';
+
+/** The per-account CMK quota (KMS_CMK_QUOTA), counted over all regions and states. */
+@Injectable()
+export class CmkQuotaService {
+  constructor(@Inject(KMS_CONFIG) private readonly cfg: KmsConfig, private readonly repo: KeyRepository) {}
+
+  async assertCanCreate(uin: string): Promise<void> {
+    const n = await this.repo.countForAccount(uin);
+    if (n >= this.cfg.cmkQuota) throw new CmkLimitExceededError(`the account holds ${n} CMKs; the quota is ${this.cfg.cmkQuota}`);
+  }
+}

@@ -1,0 +1,68 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import cluster from 'node:cluster';
+import * as http from 'node:http';
+import express from 'express';
+import { AppModule } from './app.module';
+import { Log } from './common/logger';
+import { KmsConfig } from './config/config';
+import { prepare } from './prepare';
+
+/** Large enough for the documented 32 KB GET request. */
+const MAX_HEADER_BYTES = 64 * 1024;
+
+async function startWorker(cfg: KmsConfig): Promise<void> {
+  const expressApp = express();
+  expressApp.disable('x-powered-by');
+  expressApp.set('etag', false);
+  const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: ['error', 'warn'] });
+  app.enableShutdownHooks();
+  await app.init();
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, expressApp);
+  // Malformed HTTP never reaches the app: answer 400 and close instead of leaving the socket open.
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
+  const addr = server.address() as { port: number };
+  Log.info('listening', { url: `http://${cfg.host}:${addr.port}/`, worker: cluster.isWorker ? cluster.worker?.id : 0 });
+  const stop = async () => {
+    server.close();
+    server.closeAllConnections();
+    await app.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void stop());
+  process.once('SIGINT', () => void stop());
+}
+
+/**
+ * `kms serve`: the primary prepares the token and the database once, then runs KMS_WORKERS
+ * workers (Node cluster) that share the port, the token and the database.
+ */
+export async function serve(cfg: KmsConfig): Promise<void> {
+  if (cluster.isWorker) return startWorker(cfg);
+  await prepare(cfg);
+  if (cfg.workers === 1) return startWorker(cfg);
+  Log.info('starting workers', { workers: cfg.workers });
+  let stopping = false;
+  const fork = () => cluster.fork();
+  for (let i = 0; i < cfg.workers; i++) fork();
+  cluster.on('exit', (w, code, signal) => {
+    if (stopping) return;
+    Log.error('worker exited; starting another', { pid: w.process.pid, code, signal });
+    setTimeout(fork, 1000);
+  });
+  const stop = () => {
+    stopping = true;
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    setTimeout(() => process.exit(0), 5000).unref();
+    cluster.on('exit', () => {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+    });
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+}

@@ -1,0 +1,124 @@
+import { ChildProcess, execFile, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { PG_BASE, freshDatabase } from './postgres';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BIN = path.join(ROOT, 'bin', 'kms.js');
+const run = promisify(execFile);
+
+export interface Credential {
+  Uin: string;
+  SecretId: string;
+  SecretKey: string;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export interface ServiceOptions {
+  workers?: number;
+  env?: Record<string, string>;
+  /** Share another instance's data folder and database (a second instance). */
+  shareWith?: KmsService;
+}
+
+/**
+ * The real service as a child process (`bin/kms.js serve`) on a free port, with its own
+ * data folder (SoftHSM token + SQLite) or, when KMS_TEST_DATABASE_URL is set, its own
+ * PostgreSQL database. Tests talk to it over HTTP only.
+ */
+export class KmsService {
+  private proc: ChildProcess | null = null;
+  private dropDb: (() => Promise<void>) | null = null;
+  logs = '';
+  port = 0;
+  env: Record<string, string> = {};
+
+  get endpoint(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(opts: ServiceOptions = {}): Promise<KmsService> {
+    const s = new KmsService();
+    await s.init(opts);
+    return s;
+  }
+
+  private async init(opts: ServiceOptions): Promise<void> {
+    this.port = await freePort();
+    if (opts.shareWith) {
+      this.env = { ...opts.shareWith.env };
+    } else {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-test-'));
+      this.env = { KMS_DATA_DIR: dir, KMS_REGIONS: 'ap-guangzhou,ap-shanghai', KMS_LOG_LEVEL: 'warn' };
+      if (PG_BASE) {
+        const db = await freshDatabase(PG_BASE);
+        this.env.KMS_DATABASE_URL = db.url;
+        this.dropDb = db.drop;
+      }
+    }
+    Object.assign(this.env, opts.env ?? {});
+    this.env.KMS_PORT = String(this.port);
+    this.env.KMS_WORKERS = String(opts.workers ?? 1);
+    await this.launch();
+  }
+
+  async launch(): Promise<void> {
+    this.proc = spawn(process.execPath, [BIN, 'serve'], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const collect = (b: Buffer) => {
+      this.logs += b.toString();
+    };
+    this.proc.stdout!.on('data', collect);
+    this.proc.stderr!.on('data', collect);
+    const until = Date.now() + 30_000;
+    while (Date.now() < until) {
+      if (this.proc.exitCode !== null) throw new Error(`kms serve exited with ${this.proc.exitCode}:\n${this.logs}`);
+      try {
+        const r = await fetch(`http://${this.endpoint}/_kms/health`);
+        if (r.status === 200) return;
+      } catch {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`kms serve did not become healthy:\n${this.logs}`);
+  }
+
+  /** Runs the CLI on this instance's data and returns its parsed JSON output. */
+  async cli<T = unknown>(...args: string[]): Promise<T> {
+    const { stdout } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...this.env } });
+    return JSON.parse(stdout) as T;
+  }
+
+  createAccount(name = 'tester'): Promise<Credential> {
+    return this.cli<Credential>('account', 'create', '--name', name);
+  }
+
+  async stopProcess(): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (!p || p.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      p.once('exit', () => resolve());
+      p.kill('SIGTERM');
+      setTimeout(() => p.kill('SIGKILL'), 8000).unref();
+    });
+  }
+
+  async stop(): Promise<void> {
+    await this.stopProcess();
+    if (this.dropDb) await this.dropDb();
+  }
+}
