@@ -1,9 +1,11 @@
 import 'reflect-metadata';
+import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AccountsService } from '../accounts/accounts.service';
 import { AppModule } from '../app.module';
 import { Log } from '../common/logger';
 import { ConfigError, KmsConfig, loadConfig } from '../config/config';
+import { KeyStore } from '../hsm/key-store';
 import { prepare } from '../prepare';
 import { serve } from '../server';
 
@@ -16,6 +18,7 @@ Usage:
   kms credential create --account UIN
                                      add an API key pair to an account; prints it once
   kms migrate                        create or upgrade the database schema and the token set-up
+  kms token audit                    every secret key on the token with its protection attributes
   kms --help                         this text
 
 Configuration is read from the environment; see README.md (KMS_HOST, KMS_PORT, KMS_DATA_DIR,
@@ -30,11 +33,11 @@ function flag(args: string[], name: string): string {
   return args[i + 1];
 }
 
-async function withCore<T>(cfg: KmsConfig, fn: (accounts: AccountsService) => Promise<T>): Promise<T> {
+async function withCore<T>(cfg: KmsConfig, fn: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
   await prepare(cfg);
   const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
   try {
-    return await fn(ctx.get(AccountsService));
+    return await fn(ctx);
   } finally {
     await ctx.close();
   }
@@ -60,17 +63,20 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       case 'account create': {
         const name = flag(rest, '--name');
-        out(await withCore(cfg, (a) => a.createAccount(name)));
+        out(await withCore(cfg, (c) => c.get(AccountsService).createAccount(name)));
         return 0;
       }
       case 'account list':
-        out((await withCore(cfg, (a) => a.listAccounts())).map((a) => ({ Uin: a.uin, Name: a.name, CreateTime: a.createdAt })));
+        out((await withCore(cfg, (c) => c.get(AccountsService).listAccounts())).map((a) => ({ Uin: a.uin, Name: a.name, CreateTime: a.createdAt })));
         return 0;
       case 'credential create': {
         const uin = flag(rest, '--account');
-        out(await withCore(cfg, (a) => a.createCredential(uin)));
+        out(await withCore(cfg, (c) => c.get(AccountsService).createCredential(uin)));
         return 0;
       }
+      case 'token audit':
+        out(await withCore(cfg, (c) => c.get<KeyStore>(KeyStore).audit()));
+        return 0;
       default:
         throw new UsageError(`unknown command "${argv.join(' ')}"`);
     }

@@ -28,6 +28,12 @@ export interface MaterialAttributes {
   valueReadable: boolean;
 }
 
+/** One secret-key object of the token, as an audit sees it. */
+export interface MaterialAudit extends MaterialAttributes {
+  id: string;
+  label: string;
+}
+
 export abstract class KeyStore {
   abstract createAes(ref: MaterialRef, label: string, bytes: 16 | 32): Promise<CreatedMaterial>;
   /** AES-256-GCM with a caller-chosen 96-bit IV; returns ciphertext || 16-byte tag. */
@@ -37,6 +43,8 @@ export abstract class KeyStore {
   abstract destroy(ref: MaterialRef): Promise<void>;
   abstract exists(ref: MaterialRef): Promise<boolean>;
   abstract attributes(ref: MaterialRef): Promise<MaterialAttributes>;
+  /** Every secret key on the token with the attributes that keep it inside. */
+  abstract audit(): Promise<MaterialAudit[]>;
   /** Bytes from the token's generator. */
   abstract random(bytes: number): Promise<Buffer>;
 }

@@ -2,8 +2,8 @@ import * as pkcs11 from 'pkcs11js';
 import { InvalidCiphertextError } from '../common/domain-errors';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { HsmDataInvalidError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
-import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialRef } from './key-store';
-import { Token } from './token';
+import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef } from './key-store';
+import { Handle, Pkcs11, Token } from './token';
 
 const ckaId = (ref: MaterialRef): Buffer => Buffer.from(ref.id, 'utf8');
 
@@ -48,26 +48,44 @@ export class TokenKeyStore extends KeyStore {
   }
 
   attributes(ref: MaterialRef): Promise<MaterialAttributes> {
-    return this.token.withObject(ckaId(ref), (m, s, key) => {
-      const [sens, extr, always, never] = m.C_GetAttributeValue(s, key, [
-        { type: pkcs11.CKA_SENSITIVE },
-        { type: pkcs11.CKA_EXTRACTABLE },
-        { type: pkcs11.CKA_ALWAYS_SENSITIVE },
-        { type: pkcs11.CKA_NEVER_EXTRACTABLE },
-      ]);
-      let valueReadable = true;
+    return this.token.withObject(ckaId(ref), (m, s, key) => readAttributes(m, s, key));
+  }
+
+  audit(): Promise<MaterialAudit[]> {
+    return this.token.exec((m, s) => {
+      m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY }]);
+      let handles: Handle[];
       try {
-        m.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_VALUE }]);
-      } catch (e) {
-        if (ckrOf(e) !== pkcs11.CKR_ATTRIBUTE_SENSITIVE) throw e;
-        valueReadable = false;
+        handles = m.C_FindObjects(s, 1_000_000);
+      } finally {
+        m.C_FindObjectsFinal(s);
       }
-      const bool = (a: pkcs11.Attribute): boolean => Buffer.isBuffer(a.value) && a.value[0] === 1;
-      return { sensitive: bool(sens), extractable: bool(extr), alwaysSensitive: bool(always), neverExtractable: bool(never), valueReadable };
+      return handles.map((h) => {
+        const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
+        return { id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8'), ...readAttributes(m, s, h) };
+      });
     });
   }
 
   random(bytes: number): Promise<Buffer> {
     return this.token.exec((m, s) => generateRandom(m, s, bytes));
   }
+}
+
+function readAttributes(m: Pkcs11, s: Handle, key: Handle): MaterialAttributes {
+  const [sens, extr, always, never] = m.C_GetAttributeValue(s, key, [
+    { type: pkcs11.CKA_SENSITIVE },
+    { type: pkcs11.CKA_EXTRACTABLE },
+    { type: pkcs11.CKA_ALWAYS_SENSITIVE },
+    { type: pkcs11.CKA_NEVER_EXTRACTABLE },
+  ]);
+  let valueReadable = true;
+  try {
+    m.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_VALUE }]);
+  } catch (e) {
+    if (ckrOf(e) !== pkcs11.CKR_ATTRIBUTE_SENSITIVE) throw e;
+    valueReadable = false;
+  }
+  const bool = (a: pkcs11.Attribute): boolean => Buffer.isBuffer(a.value) && a.value[0] === 1;
+  return { sensitive: bool(sens), extractable: bool(extr), alwaysSensitive: bool(always), neverExtractable: bool(never), valueReadable };
 }
