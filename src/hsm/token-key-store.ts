@@ -1,16 +1,21 @@
 import * as pkcs11 from 'pkcs11js';
 import { InvalidCiphertextError } from '../common/domain-errors';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
-import { HsmDataInvalidError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
+import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
 import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef } from './key-store';
 import { Handle, Pkcs11, Token } from './token';
 
 const ckaId = (ref: MaterialRef): Buffer => Buffer.from(ref.id, 'utf8');
 
+const REQUIRED = [pkcs11.CKM_AES_KEY_GEN, pkcs11.CKM_AES_GCM];
+
 /** Material lives in the token as objects found by CKA_ID. */
 export class TokenKeyStore extends KeyStore {
   constructor(private readonly token: Token) {
     super();
+    // Refuse to start on a token that cannot do the work, rather than fail on first use.
+    const missing = REQUIRED.filter((m) => !token.supports(m));
+    if (missing.length) throw new HsmError(`the token lacks ${missing.map((m) => ckmName(m)).join(', ')}; CMKs need AES key generation and AES-GCM`);
   }
 
   async createAes(ref: MaterialRef, label: string, bytes: 16 | 32): Promise<CreatedMaterial> {
@@ -89,3 +94,7 @@ function readAttributes(m: Pkcs11, s: Handle, key: Handle): MaterialAttributes {
   const bool = (a: pkcs11.Attribute): boolean => Buffer.isBuffer(a.value) && a.value[0] === 1;
   return { sensitive: bool(sens), extractable: bool(extr), alwaysSensitive: bool(always), neverExtractable: bool(never), valueReadable };
 }
+
+const mechNames = new Map<number, string>();
+for (const [k, v] of Object.entries(pkcs11)) if (k.startsWith('CKM_') && typeof v === 'number' && !mechNames.has(v)) mechNames.set(v, k);
+const ckmName = (m: number): string => mechNames.get(m) ?? `CKM_0x${m.toString(16)}`;

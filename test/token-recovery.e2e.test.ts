@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Credential, KmsService } from './support/kms-service';
+import { b64, codeOf, kmsClient } from './support/tencent-client';
+
+/**
+ * The token goes away under load and comes back: meanwhile requests fail fast with
+ * UnsupportedOperation.ServiceTemporaryUnavailable; afterwards they succeed again, in the
+ * same service processes. The token is a SoftHSM token behind test/support/unpluggable-pkcs11.c.
+ */
+
+const ROOT = path.resolve(__dirname, '..');
+const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
+const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
+
+let dir: string;
+let unplugFile: string;
+let kms: KmsService;
+let cred: Credential;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-unplug-'));
+  const module = path.join(dir, 'unpluggable.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
+  fs.mkdirSync(path.join(dir, 'tokens'));
+  const conf = path.join(dir, 'softhsm2.conf');
+  fs.writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', 'user-secret'], { env: { ...process.env, SOFTHSM2_CONF: conf } });
+  unplugFile = path.join(dir, 'unplugged');
+  const profile = path.join(dir, 'unpluggable.json');
+  fs.writeFileSync(
+    profile,
+    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs: 500, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM } }),
+  );
+  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'user-secret', KMS_LOG_LEVEL: 'info' } });
+  cred = await kms.createAccount('unplug');
+});
+afterAll(async () => {
+  await kms.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+interface Sample {
+  at: number;
+  ms: number;
+  code: string;
+}
+
+it('fails fast while the token is away and recovers without a restart', async () => {
+  const c = kmsClient(kms.endpoint, cred);
+  const { KeyId } = await c.CreateKey({ Alias: 'survivor' });
+  const before = (await c.Encrypt({ KeyId: KeyId!, Plaintext: b64('kept') })).CiphertextBlob!;
+  const pidsBefore = new Set<number>();
+  for (let i = 0; i < 6; i++) pidsBefore.add(((await (await fetch(`http://${kms.endpoint}/_kms/health`, { headers: { Connection: 'close' } })).json()) as { pid: number }).pid);
+
+  const samples: Sample[] = [];
+  let running = true;
+  const worker = async () => {
+    while (running) {
+      const t0 = Date.now();
+      const code = await codeOf(c.Encrypt({ KeyId: KeyId!, Plaintext: b64('load') }));
+      samples.push({ at: t0, ms: Date.now() - t0, code });
+    }
+  };
+  const load = Array.from({ length: 8 }, worker);
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  await sleep(1000);
+  const unpluggedAt = Date.now();
+  fs.writeFileSync(unplugFile, '');
+  await sleep(2000);
+  // While away: the other token operations fail fast too, and health says so.
+  expect(await codeOf(c.CreateKey({ Alias: 'while-away' }))).toBe(UNAVAILABLE);
+  expect(await codeOf(c.GenerateRandom({ NumberOfBytes: 8 }))).toBe(UNAVAILABLE);
+  expect(await codeOf(c.Decrypt({ CiphertextBlob: before }))).toBe(UNAVAILABLE);
+  expect((await fetch(`http://${kms.endpoint}/_kms/health`)).status).toBe(503);
+  const pluggedAt = Date.now();
+  fs.rmSync(unplugFile);
+  await sleep(3000);
+  running = false;
+  await Promise.all(load);
+
+  const codes = new Set(samples.map((s) => s.code));
+  expect([...codes].sort()).toEqual(['OK', UNAVAILABLE].sort());
+  const away = samples.filter((s) => s.at > unpluggedAt + 100 && s.at + s.ms < pluggedAt);
+  expect(away.length).toBeGreaterThan(50);
+  expect(away.every((s) => s.code === UNAVAILABLE)).toBe(true);
+  const slow = away.map((s) => s.ms).sort((x, y) => x - y);
+  expect(slow[Math.floor(slow.length * 0.99)]).toBeLessThan(100);
+  const firstOkAfter = samples.find((s) => s.at > pluggedAt && s.code === 'OK');
+  expect(firstOkAfter).toBeDefined();
+  expect(firstOkAfter!.at - pluggedAt).toBeLessThan(2000);
+  const tail = samples.filter((s) => s.at > pluggedAt + 2000);
+  expect(tail.length).toBeGreaterThan(20);
+  expect(tail.every((s) => s.code === 'OK')).toBe(true);
+
+  // Same processes, same keys: old ciphertexts still open.
+  expect(Buffer.from((await c.Decrypt({ CiphertextBlob: before })).Plaintext!, 'base64').toString()).toBe('kept');
+  const pidsAfter = new Set<number>();
+  for (let i = 0; i < 6; i++) pidsAfter.add(((await (await fetch(`http://${kms.endpoint}/_kms/health`, { headers: { Connection: 'close' } })).json()) as { pid: number }).pid);
+  expect([...pidsAfter].sort()).toEqual([...pidsBefore].sort());
+  expect(kms.logs).toMatch(/hsm token unavailable/);
+  expect(kms.logs).toMatch(/hsm token available again/);
+  expect(kms.logs).not.toContain('user-secret');
+}, 60_000);
