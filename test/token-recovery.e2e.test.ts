@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -105,3 +105,20 @@ it('fails fast while the token is away and recovers without a restart', async ()
   expect(kms.logs).toMatch(/hsm token available again/);
   expect(kms.logs).not.toContain('user-secret');
 }, 60_000);
+
+it('refuses to start with a wrong PIN, and does not retry it', async () => {
+  const profile = path.join(dir, 'unpluggable.json');
+  const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
+    const p = spawn(process.execPath, [path.join(ROOT, 'bin/kms.js'), 'serve'], {
+      env: { ...process.env, KMS_DATA_DIR: path.join(dir, 'data-wrong-pin'), KMS_PORT: '0', KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'wrong-pin' },
+    });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => (text += d));
+    p.stderr.on('data', (d: Buffer) => (text += d));
+    p.on('exit', (code: number | null) => resolve({ code, text }));
+  });
+  expect(out.code).toBe(1);
+  expect(out.text).toMatch(/CKR_PIN_INCORRECT/);
+  expect(out.text).not.toContain('wrong-pin');
+  expect(out.text.match(/CKR_PIN_INCORRECT/g)).toHaveLength(1);
+});
