@@ -21,7 +21,9 @@ fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "setup: installing npm dependencies" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  # npm install, not npm ci: this registry's lock files omit other platforms' optional
+  # packages, which npm ci then reports as missing. The versions still come from the lock.
+  npm install --no-audit --no-fund --loglevel=error
 fi
 
 npm run --silent build

@@ -5,6 +5,7 @@ import cluster from 'node:cluster';
 import * as http from 'node:http';
 import express from 'express';
 import { AppModule } from './app.module';
+import { rejectUndecodablePaths } from './api/tencent/tencent.controller';
 import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
@@ -16,6 +17,7 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
+  expressApp.use(rejectUndecodablePaths);
   const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   await app.init();

@@ -137,6 +137,7 @@ const cases: Case[] = [
     const r = json('GetRegions', {})();
     return { url: r.url.replace(/\/$/, '/other'), init: r.init };
   }, SIG],
+  ['undecodable path', raw({ method: 'POST' }, '/%zz'), IP],
   ['Alias of 61 characters', json('CreateKey', { Alias: 'a'.repeat(61) }), 'InvalidParameterValue.InvalidAlias'],
   ['unknown parameter', json('ListKeys', { Colour: 'red' }), 'UnknownParameter'],
   ['parameter with a null value is absent', json('ListKeys', { Limit: null }), /.*/],

@@ -27,10 +27,10 @@ export class CryptoService {
     const rec = await this.keys.get(p, keyId);
     assertAllowed(rec.key.keyState, 'Encrypt');
     const version = rec.key.currentVersion;
-    const materialId = rec.versions.get(version)!;
+    const material = rec.versions.get(version)!;
     const header = encodeHeader(keyId, version);
     const iv = crypto.randomBytes(IV_BYTES);
-    const sealed = await this.store.encrypt({ id: materialId }, iv, Buffer.concat([header, ctx]), plaintext);
+    const sealed = await this.store.encrypt(material, iv, Buffer.concat([header, ctx]), plaintext);
     return { keyId, blob: encodeBlob(header, iv, sealed) };
   }
 
@@ -39,9 +39,9 @@ export class CryptoService {
     const parsed = parseBlob(blob);
     const rec = await this.keys.get(p, parsed.keyId);
     assertAllowed(rec.key.keyState, 'Decrypt');
-    const materialId = rec.versions.get(parsed.keyVersion);
-    if (!materialId) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
-    const plaintext = await this.store.decrypt({ id: materialId }, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
+    const material = rec.versions.get(parsed.keyVersion);
+    if (!material) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
+    const plaintext = await this.store.decrypt(material, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
     return { keyId: parsed.keyId, plaintext };
   }
 

@@ -1,5 +1,5 @@
 import * as pkcs11 from 'pkcs11js';
-import { HsmDataInvalidError, HsmMechanismError } from './hsm-errors';
+import { HsmDataInvalidError, HsmMechanismError, ckrOf } from './hsm-errors';
 import { Handle, Pkcs11 } from './token';
 
 /** AES family: key generation and AES-GCM, all inside the token. */
@@ -58,7 +58,14 @@ export async function gcmDecrypt(m: Pkcs11, s: Handle, key: Handle, iv: Buffer, 
   if (sealed.length < GCM_TAG_BYTES) throw new HsmDataInvalidError('AES-GCM input shorter than its tag');
   m.C_DecryptInit(s, gcm(iv, aad), key);
   const out = Buffer.allocUnsafe(sealed.length);
-  return async ? m.C_DecryptAsync(s, sealed, out) : m.C_Decrypt(s, sealed, out);
+  try {
+    return await (async ? m.C_DecryptAsync(s, sealed, out) : m.C_Decrypt(s, sealed, out));
+  } catch (e) {
+    // SoftHSM answers a wrong GCM tag or AAD from C_Decrypt with CKR_GENERAL_ERROR; only
+    // here does that code mean "bad data" rather than a failing token.
+    if (ckrOf(e) === pkcs11.CKR_GENERAL_ERROR) throw new HsmDataInvalidError('C_Decrypt: the GCM tag does not verify', pkcs11.CKR_GENERAL_ERROR, 'C_Decrypt');
+    throw e;
+  }
 }
 
 export function generateRandom(m: Pkcs11, s: Handle, bytes: number): Buffer {

@@ -46,13 +46,11 @@ export const RECOVERABLE = new Set<number>([
 ]);
 const LOGIN = new Set<number>([pkcs11.CKR_PIN_INCORRECT, pkcs11.CKR_PIN_LOCKED, pkcs11.CKR_PIN_EXPIRED, pkcs11.CKR_PIN_INVALID, pkcs11.CKR_PIN_LEN_RANGE]);
 const HANDLE = new Set<number>([pkcs11.CKR_OBJECT_HANDLE_INVALID, pkcs11.CKR_KEY_HANDLE_INVALID]);
-// SoftHSM answers a wrong GCM tag or AAD with CKR_GENERAL_ERROR.
 const DATA = new Set<number>([
   pkcs11.CKR_ENCRYPTED_DATA_INVALID,
   pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE,
   pkcs11.CKR_DATA_INVALID,
   pkcs11.CKR_DATA_LEN_RANGE,
-  pkcs11.CKR_GENERAL_ERROR,
   pkcs11.CKR_WRAPPED_KEY_INVALID,
   pkcs11.CKR_WRAPPED_KEY_LEN_RANGE,
 ]);

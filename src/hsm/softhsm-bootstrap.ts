@@ -75,7 +75,7 @@ function initToken(profile: HsmProfile, soPinFile: string): void {
   process.env.SOFTHSM2_CONF = profile.env.SOFTHSM2_CONF;
   const m = new pkcs11.PKCS11();
   m.load(profile.module);
-  m.C_Initialize();
+  m.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
   try {
     const slots = m.C_GetSlotList(true);
     const existing = slots.find((s) => tokenLabel(m.C_GetTokenInfo(s)) === EMBEDDED_TOKEN_LABEL);

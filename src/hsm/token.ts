@@ -204,7 +204,9 @@ export class Token {
     const m = new pkcs11.PKCS11();
     try {
       m.load(this.profile.module);
-      m.C_Initialize();
+      // Without CKF_OS_LOCKING_OK, pkcs11js passes flags 0: modules then assume one thread
+      // (SoftHSM drops its locks, which crashes the async mode) or refuse (p11-kit client).
+      m.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
     } catch (e) {
       try {
         m.close();

@@ -13,7 +13,7 @@ export class KeyRepository {
     const key = await this.ds.getRepository(KeyEntity).findOneBy({ keyId });
     if (!key) return null;
     const rows = await this.ds.getRepository(KeyVersionEntity).findBy({ keyId });
-    return { key, versions: new Map(rows.map((r) => [r.version, r.id])) };
+    return { key, versions: new Map(rows.map((r) => [r.version, { id: r.id, wrapped: r.wrapped ? Buffer.from(r.wrapped, 'base64') : undefined }])) };
   }
 
   aliasTaken(uin: string, region: string, alias: string): Promise<boolean> {

@@ -81,7 +81,10 @@ export class KeysService {
       currentVersion: external ? 0 : 1,
       updatedAt: now,
     };
-    if (version) await this.store.createAes({ id: version.id }, `cmk ${keyId} v1`, 32);
+    if (version) {
+      const created = await this.store.createAes({ id: version.id }, `cmk ${keyId} v1`, 32);
+      version.wrapped = created.wrapped?.toString('base64') ?? null;
+    }
     try {
       await this.repo.transaction(async (m) => {
         await this.repo.insert(m, key, version);

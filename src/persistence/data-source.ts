@@ -9,6 +9,7 @@ import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
 import { ChangeEventEntity } from './change-event.entity';
 import { Initial1763900000000 } from './migrations/1763900000000-initial';
+import { withFileLock } from '../common/file-lock';
 
 export const ENTITIES = [AccountEntity, CredentialEntity, KeyEntity, KeyVersionEntity, ChangeEventEntity, V1NonceEntity];
 export const MIGRATIONS = [Initial1763900000000];
@@ -33,9 +34,27 @@ export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'
   };
 }
 
+/** Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations. */
+const MIGRATION_LOCK = 7_262_019;
+
 export async function openDatabase(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, migrate: boolean): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(cfg));
   await ds.initialize();
-  if (migrate) await ds.runMigrations({ transaction: 'each' });
+  if (migrate) {
+    // Instances and CLI runs may start together: only one migrates at a time.
+    if (ds.options.type === 'postgres') {
+      const qr = ds.createQueryRunner();
+      await qr.connect();
+      try {
+        await qr.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+        await ds.runMigrations({ transaction: 'each' });
+      } finally {
+        await qr.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+        await qr.release();
+      }
+    } else {
+      await withFileLock(path.join(cfg.dataDir, 'migrate.lock'), () => ds.runMigrations({ transaction: 'each' }));
+    }
+  }
   return ds;
 }

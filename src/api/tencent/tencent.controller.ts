@@ -1,6 +1,7 @@
 import { All, Controller, Inject, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import * as crypto from 'node:crypto';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { CryptoService } from '../../crypto/crypto.service';
 import { KeysService } from '../../keys/keys.service';
@@ -65,8 +66,27 @@ export class TencentController {
   }
 
   private send(res: Response, body: unknown): void {
-    const json = JSON.stringify(body);
-    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
-    res.end(json);
+    sendJson(res, body);
   }
+}
+
+function sendJson(res: ServerResponse, body: unknown): void {
+  const json = JSON.stringify(body);
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
+  res.end(json);
+}
+
+/**
+ * Express middleware, installed ahead of every route: a path that is not valid
+ * percent-encoding would otherwise fail inside the router with a bare 400.
+ */
+export function rejectUndecodablePaths(req: IncomingMessage, res: ServerResponse, next: () => void): void {
+  try {
+    decodeURIComponent((req.url ?? '/').split('?')[0]);
+  } catch {
+    req.resume();
+    sendJson(res, { Response: { Error: { Code: 'InvalidParameter', Message: 'the request path is not valid percent-encoding' }, RequestId: crypto.randomUUID() } });
+    return;
+  }
+  next();
 }
