@@ -72,8 +72,12 @@ export class Token {
   /** Runs `op` on a pooled session. */
   async exec<T>(op: TokenOp<T>): Promise<T> {
     const pool = this.ready();
-    let session = pool.tryAcquire();
-    if (!session) session = await pool.acquire();
+    let session: Handle;
+    try {
+      session = pool.tryAcquire() ?? (await pool.acquire());
+    } catch (e) {
+      throw this.failure(e);
+    }
     return this.runOn(pool, session, op);
   }
 
@@ -136,14 +140,17 @@ export class Token {
       pool.release(session);
       return r;
     } catch (e) {
-      if (isRecoverable(e)) {
-        this.markDown(ckrOf(e) !== undefined ? ckrName(ckrOf(e)!) : (e as Error).message);
-        throw new TokenUnavailableError(this.downReason);
-      }
       // Some failures (CKR_ARGUMENTS_BAD) leave an operation active: never reuse such a session.
-      pool.discard(session);
-      throw translate(e);
+      if (!isRecoverable(e)) pool.discard(session);
+      throw this.failure(e);
     }
+  }
+
+  /** The error to raise for a failed call; a device-level failure also starts recovery. */
+  private failure(e: unknown): Error {
+    if (!isRecoverable(e)) return translate(e);
+    this.markDown(ckrOf(e) !== undefined ? ckrName(ckrOf(e)!) : (e as Error).message);
+    return new TokenUnavailableError(this.downReason);
   }
 
   private markDown(reason: string): void {
