@@ -5,7 +5,7 @@ import cluster from 'node:cluster';
 import * as http from 'node:http';
 import express from 'express';
 import { AppModule } from './app.module';
-import { rejectUndecodablePaths } from './api/tencent/tencent.controller';
+import { TencentFace } from './api/tencent/tencent-face';
 import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
@@ -17,11 +17,15 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
-  expressApp.use(rejectUndecodablePaths);
   const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: ['error', 'warn'] });
   app.enableShutdownHooks();
   await app.init();
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, expressApp);
+  const face = app.get(TencentFace);
+  // Operator endpoints (/_kms/...) go through Express and Nest; everything else is the API.
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, (req, res) => {
+    if (req.url?.startsWith('/_kms/')) expressApp(req, res);
+    else void face.handle(req, res);
+  });
   // Malformed HTTP never reaches the app: answer 400 and close instead of leaving the socket open.
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');

@@ -21,11 +21,13 @@ function same(a: Buffer, b: Buffer): boolean {
   return a.length === b.length && crypto.timingSafeEqual(a, b);
 }
 
-function hostCandidates(host: string | undefined): string[] {
+/** The hosts a client may have signed, most likely first: the SDK signs TC3 without the port and v1 with it. */
+function hostCandidates(host: string | undefined, portFirst: boolean): string[] {
   if (!host) return [''];
   const h = host.trim();
   const noPort = h.replace(/:\d+$/, '');
-  return noPort === h ? [h] : [h, noPort];
+  if (noPort === h) return [h];
+  return portFirst ? [h, noPort] : [noPort, h];
 }
 
 /**
@@ -75,15 +77,10 @@ export class Authenticator {
     const payloadHash = sha256hex(call.body);
     // Clients differ on the host they sign (with or without the port) and on whether header
     // values are lower-cased; try the SDK's form first, the others only on a mismatch.
-    for (const host of hostCandidates(call.headers.host)) {
-      for (const lower of [false, true]) {
-        const canonicalHeaders = auth.signedHeaders
-          .map((h) => {
-            const raw = h === 'host' ? host : String(call.headers[h] ?? '');
-            const v = raw.trim();
-            return `${h}:${lower ? v.toLowerCase() : v}\n`;
-          })
-          .join('');
+    for (const host of hostCandidates(call.headers.host, false)) {
+      const asSent = auth.signedHeaders.map((h) => `${h}:${(h === 'host' ? host : String(call.headers[h] ?? '')).trim()}\n`).join('');
+      const lowered = asSent.toLowerCase();
+      for (const canonicalHeaders of lowered === asSent ? [asSent] : [asSent, lowered]) {
         const sig = tc3Signature(
           key,
           { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: call.body, timestamp: call.timestamp, date: auth.date, service: auth.service },
@@ -109,7 +106,7 @@ export class Authenticator {
     const given = Buffer.from(signatureB64, 'base64');
     const cred = await this.credential(secretId);
     let ok = false;
-    for (const host of hostCandidates(call.headers.host)) {
+    for (const host of hostCandidates(call.headers.host, true)) {
       if (same(v1Signature(cred.secretKey, method, v1StringToSign(call.method, host, call.path, p)), given)) {
         ok = true;
         break;

@@ -4,7 +4,7 @@ import { CryptoModule } from '../../crypto/crypto.module';
 import { KeysModule } from '../../keys/keys.module';
 import { Authenticator } from './authenticator';
 import { NonceStore } from './nonce-store';
-import { TencentController } from './tencent.controller';
+import { TencentFace } from './tencent-face';
 
-@Module({ imports: [AccountsModule, KeysModule, CryptoModule], providers: [Authenticator, NonceStore], controllers: [TencentController] })
+@Module({ imports: [AccountsModule, KeysModule, CryptoModule], providers: [Authenticator, NonceStore, TencentFace], exports: [TencentFace] })
 export class TencentModule {}
