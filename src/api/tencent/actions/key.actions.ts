@@ -18,13 +18,14 @@ export function keyActions(keys: KeysService): ActionDef[] {
           type: params.uint('Type'),
           tags,
         });
+        const md = keyMetadata(k);
         return {
-          KeyId: k.keyId,
-          Alias: k.alias,
-          CreateTime: k.createdAt,
-          Description: k.description,
-          KeyState: k.keyState,
-          KeyUsage: k.keyUsage,
+          KeyId: md.KeyId,
+          Alias: md.Alias,
+          CreateTime: md.CreateTime,
+          Description: md.Description,
+          KeyState: md.KeyState,
+          KeyUsage: md.KeyUsage,
           TagCode: 0,
           TagMsg: 'ok',
           ProjectBindingResultCode: 0,
