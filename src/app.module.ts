@@ -4,6 +4,7 @@ import { TencentModule } from './api/tencent/tencent.module';
 import { KMS_CONFIG, KmsConfig } from './config/config';
 import { HealthController } from './health.controller';
 import { HsmModule } from './hsm/hsm.module';
+import { JobsModule } from './jobs/jobs.module';
 import { KeysModule } from './keys/keys.module';
 import { PersistenceModule } from './persistence/persistence.module';
 
@@ -21,7 +22,7 @@ export class AppModule {
   static forRoot(cfg: KmsConfig, withHttp: boolean): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.of(cfg), PersistenceModule, HsmModule, AccountsModule, KeysModule, ...(withHttp ? [TencentModule] : [])],
+      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AccountsModule, KeysModule, ...(withHttp ? [TencentModule] : [])],
       controllers: withHttp ? [HealthController] : [],
     };
   }

@@ -5,10 +5,12 @@ import cluster from 'node:cluster';
 import * as http from 'node:http';
 import express from 'express';
 import { AppModule } from './app.module';
+import { JobRunner } from './jobs/job-runner';
 import { TencentFace } from './api/tencent/tencent-face';
 import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
+import { ClusterRateStorage } from './quotas/rate-limit-storage';
 
 /** Large enough for the documented 32 KB GET request. */
 const MAX_HEADER_BYTES = 64 * 1024;
@@ -19,6 +21,7 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   expressApp.set('etag', false);
   const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: ['error', 'warn'] });
   app.enableShutdownHooks();
+  app.get(JobRunner).enable();
   await app.init();
   const face = app.get(TencentFace);
   // Operator endpoints (/_kms/...) go through Express and Nest; everything else is the API.
@@ -34,6 +37,7 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
   const addr = server.address() as { port: number };
   Log.info('listening', { url: `http://${cfg.host}:${addr.port}/`, worker: cluster.isWorker ? cluster.worker?.id : 0 });
+  if (cluster.isWorker) process.send!({ kms: 'ready' });
   const stop = async () => {
     server.close();
     server.closeAllConnections();
@@ -51,13 +55,29 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
 export async function serve(cfg: KmsConfig): Promise<void> {
   if (cluster.isWorker) return startWorker(cfg);
   await prepare(cfg);
+  if (!cfg.rateLimits.enabled) Log.warn('RATE LIMITS ARE OFF (KMS_RATE_LIMITS=off): every account may call every action without limit; use this for benchmarks only');
+  if (process.env.KMS_TEST_CLOCK_FILE) Log.warn('KMS_TEST_CLOCK_FILE is set: key lifecycles follow a test clock; never use this in production');
   if (cfg.workers === 1) return startWorker(cfg);
+  // Without Redis, the primary keeps the rate counters of all workers.
+  if (cfg.rateLimits.enabled && !cfg.redisUrl) ClusterRateStorage.serve();
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
+  const ready = new Set<number>();
   const fork = () => cluster.fork();
+  cluster.on('message', (w, m: { kms?: string }) => {
+    if (m?.kms === 'ready') ready.add(w.id);
+  });
   for (let i = 0; i < cfg.workers; i++) fork();
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
+    // A worker that dies before serving will die again: stop rather than loop.
+    if (!ready.has(w.id)) {
+      Log.error('a worker failed to start; stopping', { pid: w.process.pid, code, signal });
+      stopping = true;
+      for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
+      setTimeout(() => process.exit(1), 2000).unref();
+      return;
+    }
     Log.error('worker exited; starting another', { pid: w.process.pid, code, signal });
     setTimeout(fork, 1000);
   });

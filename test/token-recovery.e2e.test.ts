@@ -34,7 +34,7 @@ beforeAll(async () => {
     profile,
     JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs: 500, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM } }),
   );
-  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'user-secret', KMS_LOG_LEVEL: 'info' } });
+  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'user-secret', KMS_LOG_LEVEL: 'info', KMS_RATE_LIMITS: 'off' } });
   cred = await kms.createAccount('unplug');
 });
 afterAll(async () => {

@@ -125,7 +125,7 @@ export async function startService(workers: number): Promise<Server & { info: Se
   const bin = path.join(root, 'bin', 'kms.js');
   const dataDir = tempDir('service');
   const port = await freePort();
-  const env = cleanEnv({ KMS_DATA_DIR: dataDir, KMS_PORT: String(port), KMS_HOST: LOOPBACK, KMS_LOG_LEVEL: 'warn', KMS_WORKERS: String(workers) });
+  const env = cleanEnv({ KMS_DATA_DIR: dataDir, KMS_PORT: String(port), KMS_HOST: LOOPBACK, KMS_LOG_LEVEL: 'warn', KMS_WORKERS: String(workers), KMS_RATE_LIMITS: 'off' });
   const child = track(spawn(process.execPath, [bin, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), true);
   const logs = collectLogs(child);
   const stop = async () => {

@@ -5,13 +5,19 @@ import { Clock } from '../common/clock';
 import { ChangeFeed } from '../persistence/change-feed';
 import { AccountEntity } from './account.entity';
 import { CredentialEntity } from './credential.entity';
+import { Policy } from './policy';
 import { SecretSealer } from './secret-sealer';
+import { UserEntity } from './user.entity';
 
 export interface CachedCredential {
   secretId: string;
   uin: string;
+  /** Set for a sub-user's credentials. */
+  subUin: string | null;
   secretKey: string;
   active: boolean;
+  /** A sub-user's policy. */
+  policy?: Policy;
 }
 
 export interface NewCredential {
@@ -19,6 +25,16 @@ export interface NewCredential {
   SecretId: string;
   SecretKey: string;
 }
+
+export interface NewUser {
+  Uin: string;
+  SubUin: string;
+  SecretId: string;
+  SecretKey: string;
+}
+
+/** What a sub-user gets when created without a policy: nothing, until one is set. */
+export const EMPTY_POLICY = '{"version":"2.0","statement":[]}';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function randomToken(len: number): string {
@@ -33,6 +49,7 @@ function randomToken(len: number): string {
 }
 
 export class AccountNotFoundError extends Error {}
+export class UserNotFoundError extends Error {}
 
 /**
  * Accounts and their API credentials. Credentials are cached in memory (with the SecretKey
@@ -56,29 +73,59 @@ export class AccountsService {
       this.epoch++;
       this.cache.delete(id);
     });
+    // A policy change concerns every credential of that user; such changes are rare.
+    feed.on('user', () => {
+      this.epoch++;
+      this.cache.clear();
+    });
   }
 
   async createAccount(name: string): Promise<NewCredential> {
-    if (!/^[\w.@-]{1,64}$/.test(name)) throw new Error('account name: 1-64 letters, digits, _ . @ -');
-    for (;;) {
-      const uin = '1' + crypto.randomInt(10 ** 10, 10 ** 11).toString();
-      const exists = await this.ds.getRepository(AccountEntity).existsBy({ uin });
-      if (exists) continue;
-      await this.ds.getRepository(AccountEntity).insert({ uin, name, createdAt: this.clock.nowSeconds() });
-      return this.createCredential(uin);
-    }
+    checkName(name);
+    const uin = await this.freshUin();
+    await this.ds.getRepository(AccountEntity).insert({ uin, name, createdAt: this.clock.nowSeconds() });
+    return this.createCredential(uin);
   }
 
-  async createCredential(uin: string): Promise<NewCredential> {
+  async createCredential(uin: string, subUin: string | null = null): Promise<NewCredential> {
     if (!(await this.ds.getRepository(AccountEntity).existsBy({ uin }))) throw new AccountNotFoundError(`no account ${uin}`);
     const secretId = 'AKID' + randomToken(32);
     const secretKey = randomToken(32);
     const sealedSecret = await this.sealer.seal(secretId, secretKey);
     await this.ds.transaction(async (m) => {
-      await m.insert(CredentialEntity, { secretId, uin, sealedSecret, status: 'Active', createdAt: this.clock.nowSeconds() });
+      await m.insert(CredentialEntity, { secretId, uin, subUin, sealedSecret, status: 'Active', createdAt: this.clock.nowSeconds() });
       await this.feed.publish(m, 'credential', secretId);
     });
     return { Uin: uin, SecretId: secretId, SecretKey: secretKey };
+  }
+
+  /** A sub-user of `uin` with its own key pair; its policy (default: none) says what it may do. */
+  async createUser(uin: string, name: string, policyText = EMPTY_POLICY): Promise<NewUser> {
+    checkName(name);
+    Policy.parse(policyText);
+    if (!(await this.ds.getRepository(AccountEntity).existsBy({ uin }))) throw new AccountNotFoundError(`no account ${uin}`);
+    const subUin = await this.freshUin();
+    await this.ds.getRepository(UserEntity).insert({ subUin, uin, name, policy: policyText, createdAt: this.clock.nowSeconds() });
+    const cred = await this.createCredential(uin, subUin);
+    return { Uin: uin, SubUin: subUin, SecretId: cred.SecretId, SecretKey: cred.SecretKey };
+  }
+
+  /** Replaces a sub-user's policy; every instance applies it within a second. */
+  async setPolicy(subUin: string, policyText: string): Promise<void> {
+    Policy.parse(policyText);
+    await this.ds.transaction(async (m) => {
+      const r = await m.update(UserEntity, { subUin }, { policy: policyText });
+      if (!r.affected) throw new UserNotFoundError(`no sub-user ${subUin}`);
+      await this.feed.publish(m, 'user', subUin);
+    });
+  }
+
+  private async freshUin(): Promise<string> {
+    for (;;) {
+      const uin = '1' + crypto.randomInt(10 ** 10, 10 ** 11).toString();
+      const taken = (await this.ds.getRepository(AccountEntity).existsBy({ uin })) || (await this.ds.getRepository(UserEntity).existsBy({ subUin: uin }));
+      if (!taken) return uin;
+    }
   }
 
   async listAccounts(): Promise<AccountEntity[]> {
@@ -100,9 +147,21 @@ export class AccountsService {
   private async load(secretId: string): Promise<CachedCredential | null> {
     const epoch = this.epoch;
     const row = await this.ds.getRepository(CredentialEntity).findOneBy({ secretId });
-    const value = row ? { secretId, uin: row.uin, secretKey: await this.sealer.unseal(secretId, row.sealedSecret), active: row.status === 'Active' } : null;
+    let value: CachedCredential | null = null;
+    if (row) {
+      value = { secretId, uin: row.uin, subUin: row.subUin, secretKey: await this.sealer.unseal(secretId, row.sealedSecret), active: row.status === 'Active' };
+      if (row.subUin) {
+        const user = await this.ds.getRepository(UserEntity).findOneBy({ subUin: row.subUin });
+        // A user that vanished keeps its credentials but no rights.
+        value.policy = Policy.parse(user?.policy ?? EMPTY_POLICY);
+      }
+    }
     // Bound the miss cache so random SecretIds cannot grow memory without limit.
     if (epoch === this.epoch && (value || this.cache.size < 100_000)) this.cache.set(secretId, value);
     return value;
   }
+}
+
+function checkName(name: string): void {
+  if (!/^[\w.@-]{1,64}$/.test(name)) throw new Error('name: 1-64 letters, digits, _ . @ -');
 }

@@ -10,6 +10,10 @@ export class CredentialEntity {
   @Column({ type: 'varchar', length: 20 })
   uin: string;
 
+  /** The sub-user these credentials belong to; null for the account's root credentials. */
+  @Column({ name: 'sub_uin', type: 'varchar', length: 20, nullable: true })
+  subUin: string | null;
+
   /** The SecretKey sealed (AES-GCM) by the token's credential key, base64; never plaintext. */
   @Column({ name: 'sealed_secret', type: 'text' })
   sealedSecret: string;

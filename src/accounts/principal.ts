@@ -1,9 +1,15 @@
-/** Who is calling, established by a face's authentication. */
+import type { Policy } from './policy';
+
+/** Who is calling and for what, established by a face's authentication. */
 export interface Principal {
   /** The account that owns every resource the call may touch. */
   uin: string;
-  /** The identity that made the call (the account itself for root credentials). */
+  /** The identity that made the call: the account itself, or one of its sub-users. */
   callerUin: string;
   region: string;
   secretId: string;
+  /** A sub-user's policy; absent for the account's root credentials. */
+  policy?: Policy;
+  /** The action being performed, as policies name it (e.g. "Encrypt"). */
+  action: string;
 }

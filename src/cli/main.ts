@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import * as fs from 'node:fs';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AccountsService } from '../accounts/accounts.service';
@@ -17,6 +18,10 @@ Usage:
   kms account list                   list accounts as JSON
   kms credential create --account UIN
                                      add an API key pair to an account; prints it once
+  kms user create --account UIN --name NAME [--policy FILE]
+                                     create a sub-user; prints {"SubUin","SecretId","SecretKey"} once
+  kms user set-policy --user SUBUIN --policy FILE
+                                     replace a sub-user's policy (takes effect within a second)
   kms migrate                        create or upgrade the database schema and the token set-up
   kms token audit                    every secret key on the token with its protection attributes
   kms --help                         this text
@@ -26,6 +31,14 @@ KMS_DATABASE_URL, KMS_REGIONS, KMS_HSM_PROFILE, KMS_HSM_PIN, KMS_HSM_PIN_FILE, K
 `;
 
 class UsageError extends Error {}
+
+function readPolicy(file: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read the policy file ${file}: ${(e as Error).message}`);
+  }
+}
 
 function flag(args: string[], name: string): string {
   const i = args.indexOf(name);
@@ -72,6 +85,21 @@ export async function main(argv: string[]): Promise<number> {
       case 'credential create': {
         const uin = flag(rest, '--account');
         out(await withCore(cfg, (c) => c.get(AccountsService).createCredential(uin)));
+        return 0;
+      }
+      case 'user create': {
+        const uin = flag(rest, '--account');
+        const name = flag(rest, '--name');
+        const policy = rest.includes('--policy') ? readPolicy(flag(rest, '--policy')) : undefined;
+        const u = await withCore(cfg, (c) => c.get(AccountsService).createUser(uin, name, policy));
+        out({ SubUin: u.SubUin, Uin: u.Uin, SecretId: u.SecretId, SecretKey: u.SecretKey });
+        return 0;
+      }
+      case 'user set-policy': {
+        const subUin = flag(rest, '--user');
+        const policy = readPolicy(flag(rest, '--policy'));
+        await withCore(cfg, (c) => c.get(AccountsService).setPolicy(subUin, policy));
+        out({ SubUin: subUin, PolicyUpdated: true });
         return 0;
       }
       case 'token audit':

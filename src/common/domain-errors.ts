@@ -25,7 +25,8 @@ export type InvalidParameterKind =
   | 'plaintext'
   | 'duplicatedKeyId'
   | 'tagsNotExisted'
-  | 'tagKeysDuplicated';
+  | 'tagKeysDuplicated'
+  | 'pendingWindow';
 
 export class AliasAlreadyExistsError extends DomainError {}
 export class KeyNotFoundError extends DomainError {
@@ -40,6 +41,12 @@ export class KeyStateError extends DomainError {
     super(`the CMK is ${state}; ${operation} is not allowed in that state`);
   }
 }
+/** ScheduleKeyDeletion of a key that is still usable. */
+export class KeyShouldBeDisabledError extends DomainError {}
+export class KeyNotPendingDeleteError extends DomainError {}
+/** The key is bound to a cloud resource (BindCloudResource) and must stay usable. */
+export class KeyInUseError extends DomainError {}
+export class BindingNotFoundError extends DomainError {}
 export class InvalidCiphertextError extends DomainError {}
 export class CmkLimitExceededError extends DomainError {}
 export class UnsupportedKeyUsageError extends DomainError {}

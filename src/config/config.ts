@@ -20,6 +20,30 @@ export interface KmsConfig {
   workers: number;
   cmkQuota: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
+  /** How often each process looks for due jobs (deletions, ...). */
+  jobIntervalMs: number;
+  /** KMS_RATE_LIMITS: "off", or overrides `[UIN:]Action=N` separated by commas. */
+  rateLimits: RateLimitConfig;
+  redisUrl?: string;
+}
+
+export interface RateLimitConfig {
+  enabled: boolean;
+  /** `Action` or `UIN:Action` (either part may be `*`) -> requests per second. */
+  overrides: Map<string, number>;
+}
+
+/** Parses KMS_RATE_LIMITS: unset (documented defaults), `off`, or `Encrypt=1000,100000000001:CreateKey=5,*=50`. */
+export function parseRateLimits(raw: string | undefined): RateLimitConfig {
+  const text = (raw ?? '').trim();
+  if (text.toLowerCase() === 'off') return { enabled: false, overrides: new Map() };
+  const overrides = new Map<string, number>();
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const m = /^(?:(\d{1,20}|\*):)?([A-Za-z]+|\*)=(\d{1,7})$/.exec(item);
+    if (!m) throw new ConfigError(`KMS_RATE_LIMITS: "${item}" is not [UIN:]Action=N`);
+    overrides.set(m[1] ? `${m[1]}:${m[2]}` : m[2], Number(m[3]));
+  }
+  return { enabled: true, overrides };
 }
 
 export class ConfigError extends Error {}
@@ -64,6 +88,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     workers: intVar(env, 'KMS_WORKERS', Math.max(1, Math.min(os.availableParallelism(), 8)), 1, 64),
     cmkQuota: intVar(env, 'KMS_CMK_QUOTA', 10000, 1, 10_000_000),
     logLevel,
+    jobIntervalMs: intVar(env, 'KMS_JOB_INTERVAL_MS', 10_000, 50, 3_600_000),
+    rateLimits: parseRateLimits(env.KMS_RATE_LIMITS),
+    redisUrl: env.KMS_REDIS_URL || undefined,
   };
 }
 

@@ -10,6 +10,9 @@ export const KEY_USAGES = [
 ] as const;
 export type KeyUsage = (typeof KEY_USAGES)[number];
 
+/** The usages CreateKey makes here, with the algorithm of their material. The others are documented but not implemented. */
+export const SUPPORTED_CMK_KINDS: ReadonlyArray<{ keyUsage: KeyUsage; algorithm: 'AES_256' }> = [{ keyUsage: 'ENCRYPT_DECRYPT', algorithm: 'AES_256' }];
+
 export interface Tag {
   TagKey: string;
   TagValue: string;

@@ -61,10 +61,6 @@ export class KeyEntity {
   @Column({ name: 'last_rotate_time', type: 'bigint', transformer: bigintNumber, default: 0 })
   lastRotateTime: number;
 
-  /** JSON array of {TagKey, TagValue}. */
-  @Column({ type: 'text', default: '[]' })
-  tags: string;
-
   /** The version Encrypt uses; 0 while an EXTERNAL key awaits material. */
   @Column({ name: 'current_version', type: 'integer', default: 0 })
   currentVersion: number;

@@ -1,19 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
+import { accountResource, authorize, keyResource } from '../accounts/policy';
 import { Principal } from '../accounts/principal';
 import { Clock } from '../common/clock';
-import { AliasAlreadyExistsError, InvalidParameterError, KeyNotFoundError, UnsupportedKeyUsageError } from '../common/domain-errors';
+import { AliasAlreadyExistsError, BindingNotFoundError, InvalidParameterError, KeyInUseError, KeyNotFoundError, KeyStateError, UnsupportedKeyUsageError } from '../common/domain-errors';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
 import { ChangeFeed } from '../persistence/change-feed';
 import { CmkQuotaService } from '../quotas/cmk-quota.service';
 import { KeyCache } from './key-cache';
-import { KEY_USAGES, Tag, checkAlias, checkDescription, checkKeyId, checkTags } from './key-params';
+import { KEY_USAGES, SUPPORTED_CMK_KINDS, Tag, checkAlias, checkDescription, checkKeyId, checkTags } from './key-params';
 import { KeyRecord } from './key-record';
-import { assertAllowed } from './key-states';
+import { BLOCKED_BY_BINDING, KeyOperation, assertAllowed } from './key-states';
 import { KeyVersionEntity } from './key-version.entity';
 import { KeyEntity } from './key.entity';
-import { KeyRepository } from './key.repository';
+import { KeyDetailFilter, KeyRepository } from './key.repository';
 
 export interface CreateKeyInput {
   alias: string;
@@ -24,9 +25,13 @@ export interface CreateKeyInput {
   tags?: Tag[];
 }
 
+export type DetailQuery = Omit<KeyDetailFilter, 'uin' | 'region'>;
+
 /** States ListKeys reports, as documented. */
 const LISTED_STATES = ['Enabled', 'Disabled', 'PendingImport'];
+const DAY = 86_400;
 
+/** The CMK lifecycle: creation, lookups (with isolation and authorization), state changes. */
 @Injectable()
 export class KeysService {
   constructor(
@@ -40,12 +45,13 @@ export class KeysService {
   ) {}
 
   async create(p: Principal, input: CreateKeyInput): Promise<KeyEntity> {
+    authorize(p, accountResource(p.region, p.uin));
     checkAlias(input.alias);
     const description = input.description ?? '';
     checkDescription(description);
     const usage = input.keyUsage ?? 'ENCRYPT_DECRYPT';
     if (!(KEY_USAGES as readonly string[]).includes(usage)) throw new InvalidParameterError('KeyUsage', `KeyUsage must be one of ${KEY_USAGES.join(', ')}`, 'keyUsage');
-    if (usage !== 'ENCRYPT_DECRYPT') throw new UnsupportedKeyUsageError(`${usage} keys are not available in region ${p.region}`);
+    if (!SUPPORTED_CMK_KINDS.some((k) => k.keyUsage === usage)) throw new UnsupportedKeyUsageError(`${usage} keys are not available in region ${p.region}`);
     const type = input.type ?? 1;
     if (type !== 1 && type !== 2) throw new InvalidParameterError('Type', 'Type must be 1 (KMS) or 2 (EXTERNAL)', 'type');
     const tags = input.tags ?? [];
@@ -77,7 +83,6 @@ export class KeysService {
       rotateDays: 0,
       nextRotateTime: 0,
       lastRotateTime: 0,
-      tags: JSON.stringify(tags),
       currentVersion: external ? 0 : 1,
       updatedAt: now,
     };
@@ -87,7 +92,7 @@ export class KeysService {
     }
     try {
       await this.repo.transaction(async (m) => {
-        await this.repo.insert(m, key, version);
+        await this.repo.insert(m, key, version, tags.map((t) => ({ keyId, tagKey: t.TagKey, tagValue: t.TagValue })));
         await this.feed.publish(m, 'key', keyId);
       });
     } catch (e) {
@@ -99,33 +104,145 @@ export class KeysService {
     return key;
   }
 
-  /** The caller's key, or KeyNotFoundError for unknown ids and for other accounts' or regions' keys alike. */
+  /**
+   * The caller's key, from the cache. Unknown ids and other accounts' or regions' keys alike
+   * answer KeyNotFoundError; a sub-user's policy is checked against the key's resource name.
+   */
   async get(p: Principal, keyId: string): Promise<KeyRecord> {
     checkKeyId(keyId);
     const rec = await this.cache.get(keyId);
     if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) throw new KeyNotFoundError(keyId);
+    authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, keyId));
     return rec;
   }
 
   async getMany(p: Principal, keyIds: string[]): Promise<KeyRecord[]> {
-    if (keyIds.length < 1 || keyIds.length > 100) throw new InvalidParameterError('KeyIds', 'KeyIds takes 1 to 100 ids');
-    keyIds.forEach((id) => checkKeyId(id, 'KeyIds'));
-    if (new Set(keyIds).size !== keyIds.length) throw new InvalidParameterError('KeyIds', 'KeyIds lists an id twice', 'duplicatedKeyId');
+    checkKeyIds(keyIds);
     return Promise.all(keyIds.map((id) => this.get(p, id)));
   }
 
   list(p: Principal, offset: number, limit: number): Promise<{ rows: KeyEntity[]; total: number }> {
-    return this.repo.page(p.uin, p.region, LISTED_STATES, offset, limit);
+    authorize(p, accountResource(p.region, p.uin));
+    return this.repo.detailPage({ uin: p.uin, region: p.region, states: LISTED_STATES, offset, limit, newestFirst: false, tags: [] });
   }
 
-  async setEnabled(p: Principal, keyId: string, enabled: boolean): Promise<void> {
-    const rec = await this.get(p, keyId);
-    assertAllowed(rec.key.keyState, enabled ? 'Enable' : 'Disable');
+  listDetail(p: Principal, q: DetailQuery): Promise<{ rows: KeyEntity[]; total: number }> {
+    authorize(p, accountResource(p.region, p.uin));
+    return this.repo.detailPage({ ...q, uin: p.uin, region: p.region });
+  }
+
+  setEnabled(p: Principal, keyId: string, enabled: boolean): Promise<void> {
+    return enabled ? this.change(p, keyId, 'Enable', () => ({ keyState: 'Enabled' })) : this.change(p, keyId, 'Disable', () => ({ keyState: 'Disabled' }));
+  }
+
+  /** All or nothing: every key is checked before any changes. */
+  async setEnabledMany(p: Principal, keyIds: string[], enabled: boolean): Promise<void> {
+    checkKeyIds(keyIds);
+    const op: KeyOperation = enabled ? 'Enable' : 'Disable';
+    const keys = await Promise.all(keyIds.map((id) => this.fresh(p, id)));
+    for (const k of keys) await this.check(k, op);
     const target = enabled ? 'Enabled' : 'Disabled';
-    if (rec.key.keyState === target) return;
     await this.repo.transaction(async (m) => {
-      await this.repo.updateState(m, keyId, target, this.clock.nowSeconds());
+      for (const k of keys) {
+        if (k.keyState === target) continue;
+        if (!(await this.repo.transition(m, k.keyId, [k.keyState], { keyState: target, updatedAt: this.clock.nowSeconds() }))) throw new KeyStateError('changing', op);
+        await this.feed.publish(m, 'key', k.keyId);
+      }
+    });
+  }
+
+  archive(p: Principal, keyId: string): Promise<void> {
+    return this.change(p, keyId, 'Archive', () => ({ keyState: 'Archived' }));
+  }
+
+  cancelArchive(p: Principal, keyId: string): Promise<void> {
+    return this.change(p, keyId, 'CancelArchive', () => ({ keyState: 'Enabled' }));
+  }
+
+  async scheduleDeletion(p: Principal, keyId: string, days: number): Promise<number> {
+    if (!Number.isInteger(days) || days < 7 || days > 30) throw new InvalidParameterError('PendingWindowInDays', 'PendingWindowInDays must be 7..30', 'pendingWindow');
+    const deletionDate = this.clock.nowSeconds() + days * DAY;
+    await this.change(p, keyId, 'ScheduleDeletion', () => ({ keyState: 'PendingDelete', deletionDate }));
+    return deletionDate;
+  }
+
+  /** Back to Disabled, or to PendingImport for an EXTERNAL key that never received material. */
+  cancelDeletion(p: Principal, keyId: string): Promise<void> {
+    return this.change(p, keyId, 'CancelDeletion', (k) => ({ keyState: k.currentVersion === 0 ? 'PendingImport' : 'Disabled', deletionDate: 0 }));
+  }
+
+  async updateAlias(p: Principal, keyId: string, alias: string): Promise<void> {
+    checkAlias(alias);
+    const key = await this.fresh(p, keyId);
+    if (key.alias !== alias && (await this.repo.aliasTaken(p.uin, p.region, alias))) throw new AliasAlreadyExistsError(`alias ${alias} is in use`);
+    try {
+      await this.change(p, keyId, 'Update', () => ({ alias }));
+    } catch (e) {
+      if (/unique|duplicate/i.test((e as Error).message)) throw new AliasAlreadyExistsError(`alias ${alias} is in use`);
+      throw e;
+    }
+  }
+
+  updateDescription(p: Principal, keyId: string, description: string): Promise<void> {
+    checkDescription(description);
+    return this.change(p, keyId, 'Update', () => ({ description }));
+  }
+
+  /** Records that a cloud product's resource uses the key, and cancels the key's material expiry so it cannot lapse under it. */
+  async bind(p: Principal, keyId: string, productId: string, resourceId: string): Promise<void> {
+    checkBinding(productId, resourceId);
+    const key = await this.fresh(p, keyId);
+    assertAllowed(key.keyState, 'Bind');
+    await this.repo.transaction(async (m) => {
+      await this.repo.bind(m, { keyId, productId, resourceId, createdAt: this.clock.nowSeconds() });
+      if (key.validTo !== 0) await this.repo.transition(m, keyId, [key.keyState], { validTo: 0, updatedAt: this.clock.nowSeconds() });
       await this.feed.publish(m, 'key', keyId);
     });
   }
+
+  async unbind(p: Principal, keyId: string, productId: string, resourceId: string): Promise<void> {
+    checkBinding(productId, resourceId);
+    await this.fresh(p, keyId);
+    const removed = await this.repo.transaction((m) => this.repo.unbind(m, keyId, productId, resourceId));
+    if (!removed) throw new BindingNotFoundError(`CMK ${keyId} is not bound to ${productId}/${resourceId}`);
+  }
+
+  /** Management operations read the row itself, not the cache, and write conditionally on the state they read. */
+  private async fresh(p: Principal, keyId: string): Promise<KeyEntity> {
+    await this.get(p, keyId);
+    const rec = await this.repo.load(keyId);
+    if (!rec) throw new KeyNotFoundError(keyId);
+    return rec.key;
+  }
+
+  private async check(key: KeyEntity, op: KeyOperation): Promise<void> {
+    assertAllowed(key.keyState, op);
+    if (BLOCKED_BY_BINDING.has(op) && (await this.repo.isBound(key.keyId))) throw new KeyInUseError(`CMK ${key.keyId} is used by a cloud product; unbind it first`);
+  }
+
+  private async change(p: Principal, keyId: string, op: KeyOperation, patch: (k: KeyEntity) => Partial<KeyEntity>, retried = false): Promise<void> {
+    const key = await this.fresh(p, keyId);
+    await this.check(key, op);
+    const next = patch(key);
+    if (Object.entries(next).every(([f, v]) => key[f as keyof KeyEntity] === v)) return;
+    const done = await this.repo.transaction(async (m) => {
+      if (!(await this.repo.transition(m, keyId, [key.keyState], { ...next, updatedAt: this.clock.nowSeconds() }))) return false;
+      await this.feed.publish(m, 'key', keyId);
+      return true;
+    });
+    // Another writer changed the state between our read and write: judge again on the new state.
+    if (!done && !retried) return this.change(p, keyId, op, patch, true);
+    if (!done) throw new KeyStateError('changing', op);
+  }
+}
+
+function checkKeyIds(keyIds: string[]): void {
+  if (keyIds.length < 1 || keyIds.length > 100) throw new InvalidParameterError('KeyIds', 'KeyIds takes 1 to 100 ids');
+  keyIds.forEach((id) => checkKeyId(id, 'KeyIds'));
+  if (new Set(keyIds).size !== keyIds.length) throw new InvalidParameterError('KeyIds', 'KeyIds lists an id twice', 'duplicatedKeyId');
+}
+
+function checkBinding(productId: string, resourceId: string): void {
+  if (!/^[\w.-]{1,64}$/.test(productId)) throw new InvalidParameterError('ProductId', 'ProductId must be 1-64 letters, digits, _ . -');
+  if (resourceId.length < 1 || resourceId.length > 255) throw new InvalidParameterError('ResourceId', 'ResourceId must be 1-255 characters');
 }

@@ -7,7 +7,7 @@ export class ChangeEventEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   seq: number;
 
-  /** 'key' or 'credential'. */
+  /** 'key', 'credential' or 'user'. */
   @Column({ type: 'varchar', length: 16 })
   kind: string;
 

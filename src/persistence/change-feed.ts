@@ -4,7 +4,7 @@ import { Clock } from '../common/clock';
 import { Log } from '../common/logger';
 import { ChangeEventEntity } from './change-event.entity';
 
-export type ChangeKind = 'key' | 'credential';
+export type ChangeKind = 'key' | 'credential' | 'user';
 type Listener = (ref: string) => void;
 
 const POLL_MS = 250;

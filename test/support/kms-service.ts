@@ -32,6 +32,8 @@ export interface ServiceOptions {
   env?: Record<string, string>;
   /** Share another instance's data folder and database (a second instance). */
   shareWith?: KmsService;
+  /** Use a fresh database on this PostgreSQL server whatever KMS_TEST_DATABASE_URL says. */
+  pg?: string;
 }
 
 /**
@@ -63,8 +65,9 @@ export class KmsService {
     } else {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-test-'));
       this.env = { KMS_DATA_DIR: dir, KMS_REGIONS: 'ap-guangzhou,ap-shanghai', KMS_LOG_LEVEL: 'warn' };
-      if (PG_BASE) {
-        const db = await freshDatabase(PG_BASE);
+      const pg = opts.pg ?? PG_BASE;
+      if (pg) {
+        const db = await freshDatabase(pg);
         this.env.KMS_DATABASE_URL = db.url;
         this.dropDb = db.drop;
       }

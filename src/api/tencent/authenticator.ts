@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { AccountsService, CachedCredential } from '../../accounts/accounts.service';
+import { Policy } from '../../accounts/policy';
 import { Clock } from '../../common/clock';
 import { NonceStore, REPLAY_WINDOW_SECONDS } from './nonce-store';
 import { v1Signature, v1StringToSign } from './signature-v1';
@@ -10,7 +11,10 @@ import { TencentCall } from './tencent-request';
 
 export interface Caller {
   uin: string;
+  /** The sub-user who signed, or the account itself. */
+  callerUin: string;
   secretId: string;
+  policy?: Policy;
 }
 
 const SECRET_ID_RE = /^AKID[A-Za-z0-9]{8,60}$/;
@@ -48,7 +52,7 @@ export class Authenticator {
   private checkTimestamp(raw: string): number {
     if (!/^\d{1,12}$/.test(raw)) throw new TencentError('InvalidParameter', 'the timestamp must be a UNIX time in seconds');
     const ts = Number(raw);
-    if (Math.abs(this.clock.nowSeconds() - ts) > REPLAY_WINDOW_SECONDS) throw fail('SignatureExpire', 'the signature expired: the timestamp is more than 5 minutes from the server time');
+    if (Math.abs(this.clock.wallSeconds() - ts) > REPLAY_WINDOW_SECONDS) throw fail('SignatureExpire', 'the signature expired: the timestamp is more than 5 minutes from the server time');
     return ts;
   }
 
@@ -86,7 +90,7 @@ export class Authenticator {
           { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: call.body, timestamp: call.timestamp, date: auth.date, service: auth.service },
           payloadHash,
         );
-        if (same(sig, auth.signature)) return { uin: cred.uin, secretId: auth.secretId };
+        if (same(sig, auth.signature)) return caller(cred);
       }
     }
     throw fail('SignatureFailure', 'the signature does not match the request');
@@ -114,6 +118,8 @@ export class Authenticator {
     }
     if (!ok) throw fail('SignatureFailure', 'the signature does not match the request');
     if (!(await this.nonces.claim(secretId, ts, nonce))) throw fail('SignatureFailure', 'this Nonce was already used with this Timestamp: the request is a replay');
-    return { uin: cred.uin, secretId };
+    return caller(cred);
   }
 }
+
+const caller = (c: CachedCredential): Caller => ({ uin: c.uin, callerUin: c.subUin ?? c.uin, secretId: c.secretId, policy: c.policy });

@@ -39,7 +39,7 @@ export class NonceStore implements OnModuleDestroy {
     if (!this.ds.isInitialized) return;
     await this.ds
       .getRepository(V1NonceEntity)
-      .delete({ at: LessThan(this.clock.nowSeconds() - 2 * REPLAY_WINDOW_SECONDS) })
+      .delete({ at: LessThan(this.clock.wallSeconds() - 2 * REPLAY_WINDOW_SECONDS) })
       .catch(() => undefined);
   }
 }

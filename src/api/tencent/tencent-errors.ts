@@ -1,5 +1,9 @@
 import {
   AliasAlreadyExistsError,
+  BindingNotFoundError,
+  KeyInUseError,
+  KeyNotPendingDeleteError,
+  KeyShouldBeDisabledError,
   CmkLimitExceededError,
   InvalidCiphertextError,
   InvalidParameterError,
@@ -24,6 +28,7 @@ const PARAM_CODES: Record<InvalidParameterError['kind'], string> = {
   duplicatedKeyId: 'InvalidParameterValue.DuplicatedKeyId',
   tagsNotExisted: 'InvalidParameterValue.TagsNotExisted',
   tagKeysDuplicated: 'InvalidParameterValue.TagKeysDuplicated',
+  pendingWindow: 'InvalidParameter.InvalidPendingWindowInDays',
 };
 
 /** The one place where core errors become Tencent codes. Unknown errors are logged and become InternalError without detail. */
@@ -33,6 +38,10 @@ export function toTencentError(e: unknown, requestId: string, action?: string): 
   if (e instanceof KeyNotFoundError) return new TencentError('ResourceUnavailable.CmkNotFound', e.message);
   if (e instanceof KeyDisabledError) return new TencentError('ResourceUnavailable.CmkDisabled', e.message);
   if (e instanceof KeyStateError) return new TencentError('ResourceUnavailable.CmkStateNotSupport', e.message);
+  if (e instanceof KeyShouldBeDisabledError) return new TencentError('ResourceUnavailable.CmkShouldBeDisabled', e.message);
+  if (e instanceof KeyNotPendingDeleteError) return new TencentError('ResourceUnavailable.CmkNotPendingDelete', e.message);
+  if (e instanceof KeyInUseError) return new TencentError('FailedOperation.CmkUsedByCloudProduct', e.message);
+  if (e instanceof BindingNotFoundError) return new TencentError('ResourceUnavailable.CloudResourceBindingNotFound', e.message);
   if (e instanceof InvalidCiphertextError) return new TencentError('InvalidParameterValue.InvalidCiphertext', e.message);
   if (e instanceof AliasAlreadyExistsError) return new TencentError('InvalidParameterValue.AliasAlreadyExists', e.message);
   if (e instanceof CmkLimitExceededError) return new TencentError('LimitExceeded.CmkLimitExceeded', e.message);

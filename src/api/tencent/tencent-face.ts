@@ -1,14 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { accountResource, authorize } from '../../accounts/policy';
+import { Principal } from '../../accounts/principal';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { CryptoService } from '../../crypto/crypto.service';
 import { KeysService } from '../../keys/keys.service';
 import { ActionDef } from './actions/action';
 import { cryptoActions } from './actions/crypto.actions';
 import { keyActions } from './actions/key.actions';
+import { lifecycleActions } from './actions/lifecycle.actions';
 import { serviceActions } from './actions/service.actions';
 import { Authenticator } from './authenticator';
+import { DEFAULT_RATE_LIMITS, FALLBACK_RATE_LIMIT } from './rate-limits';
+import { RateLimiter } from '../../quotas/rate-limiter.service';
 import { readBody } from './body-reader';
 import { TencentError } from './tencent-error';
 import { toTencentError } from './tencent-errors';
@@ -28,8 +33,14 @@ export class TencentFace {
   private readonly actions = new Map<string, ActionDef>();
   private readonly regions: Set<string>;
 
-  constructor(@Inject(KMS_CONFIG) cfg: KmsConfig, private readonly auth: Authenticator, keys: KeysService, cryptoService: CryptoService) {
-    for (const a of [...keyActions(keys), ...cryptoActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
+  constructor(
+    @Inject(KMS_CONFIG) cfg: KmsConfig,
+    private readonly auth: Authenticator,
+    private readonly limiter: RateLimiter,
+    keys: KeysService,
+    cryptoService: CryptoService,
+  ) {
+    for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
     this.regions = new Set(cfg.regions.map((r) => r.name));
   }
 
@@ -53,11 +64,16 @@ export class TencentFace {
       const caller = await this.auth.authenticate(call);
       const def = this.actions.get(call.action);
       if (!def) throw new TencentError('InvalidAction', `the action ${call.action} does not exist`);
+      if (!(await this.limiter.allow(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT))) {
+        throw new TencentError('RequestLimitExceeded', `${def.name} is limited to ${this.limiter.limitFor(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT)} requests per second per account`);
+      }
       if (call.version !== API_VERSION) throw new TencentError('NoSuchVersion', `the version ${call.version} does not exist; this API is ${API_VERSION}`);
       if (!call.region && !def.regionOptional) throw new TencentError('MissingParameter', 'the common parameter Region is required');
       if (call.region && !this.regions.has(call.region)) throw new TencentError('UnsupportedRegion', `the region ${call.region} is not served here`);
       for (const name of call.params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
-      const result = await def.run({ principal: { uin: caller.uin, callerUin: caller.uin, region: call.region ?? '', secretId: caller.secretId }, params: call.params });
+      const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
+      if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
+      const result = await def.run({ principal, params: call.params });
       sendJson(res, { Response: { ...result, RequestId: requestId } });
     } catch (e) {
       const err = toTencentError(e, requestId, action);

@@ -13,5 +13,10 @@ export interface ActionDef {
   params: readonly string[];
   /** Region-less actions answer without X-TC-Region. */
   regionOptional?: boolean;
+  /**
+   * Actions that touch no key and no core service are authorized here, against the
+   * account-wide resource; the core authorizes everything else itself.
+   */
+  accountWide?: boolean;
   run(ctx: ActionContext): Promise<Record<string, unknown>>;
 }

@@ -1,0 +1,142 @@
+import { KEY_USAGES } from '../../../keys/key-params';
+import { KeysService } from '../../../keys/keys.service';
+import { TencentError } from '../tencent-error';
+import { ActionDef } from './action';
+import { keyMetadata } from './key-metadata';
+
+const STATE_FILTER: Record<number, string[] | undefined> = {
+  0: undefined,
+  1: ['Enabled'],
+  2: ['Disabled'],
+  3: ['PendingDelete'],
+  4: ['PendingImport'],
+  // Not in the 2019-01-18 document, which predates archiving; offered for completeness.
+  5: ['Archived'],
+};
+
+const invalid = (msg: string) => new TencentError('InvalidParameter', msg);
+
+/** Actions that change a key's state or attributes, and the detailed listing. */
+export function lifecycleActions(keys: KeysService): ActionDef[] {
+  return [
+    {
+      name: 'ArchiveKey',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        await keys.archive(principal, params.str('KeyId', true));
+        return {};
+      },
+    },
+    {
+      name: 'CancelKeyArchive',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        await keys.cancelArchive(principal, params.str('KeyId', true));
+        return {};
+      },
+    },
+    {
+      name: 'EnableKeys',
+      params: ['KeyIds'],
+      async run({ principal, params }) {
+        await keys.setEnabledMany(principal, params.strArray('KeyIds', true)!, true);
+        return {};
+      },
+    },
+    {
+      name: 'DisableKeys',
+      params: ['KeyIds'],
+      async run({ principal, params }) {
+        await keys.setEnabledMany(principal, params.strArray('KeyIds', true)!, false);
+        return {};
+      },
+    },
+    {
+      name: 'ScheduleKeyDeletion',
+      params: ['KeyId', 'PendingWindowInDays'],
+      async run({ principal, params }) {
+        const keyId = params.str('KeyId', true);
+        const deletionDate = await keys.scheduleDeletion(principal, keyId, params.requiredUint('PendingWindowInDays'));
+        return { DeletionDate: deletionDate, KeyId: keyId };
+      },
+    },
+    {
+      name: 'CancelKeyDeletion',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        const keyId = params.str('KeyId', true);
+        await keys.cancelDeletion(principal, keyId);
+        return { KeyId: keyId };
+      },
+    },
+    {
+      name: 'UpdateAlias',
+      params: ['KeyId', 'Alias'],
+      async run({ principal, params }) {
+        await keys.updateAlias(principal, params.str('KeyId', true), params.str('Alias', true));
+        return {};
+      },
+    },
+    {
+      name: 'UpdateKeyDescription',
+      params: ['KeyId', 'Description'],
+      async run({ principal, params }) {
+        await keys.updateDescription(principal, params.str('KeyId', true), params.str('Description', true));
+        return {};
+      },
+    },
+    {
+      name: 'BindCloudResource',
+      params: ['KeyId', 'ProductId', 'ResourceId'],
+      async run({ principal, params }) {
+        await keys.bind(principal, params.str('KeyId', true), params.str('ProductId', true), params.str('ResourceId', true));
+        return {};
+      },
+    },
+    {
+      name: 'UnbindCloudResource',
+      params: ['KeyId', 'ProductId', 'ResourceId'],
+      async run({ principal, params }) {
+        await keys.unbind(principal, params.str('KeyId', true), params.str('ProductId', true), params.str('ResourceId', true));
+        return {};
+      },
+    },
+    {
+      name: 'ListKeyDetail',
+      params: ['Offset', 'Limit', 'Role', 'OrderType', 'KeyState', 'SearchKeyAlias', 'Origin', 'KeyUsage', 'TagFilters'],
+      async run({ principal, params }) {
+        const offset = params.uint('Offset', 0)!;
+        const limit = params.uint('Limit', 10)!;
+        if (limit < 1 || limit > 200) throw invalid('Limit must be 1..200');
+        const role = params.uint('Role', 0)!;
+        if (role > 1) throw invalid('Role must be 0 (user) or 1 (cloud products)');
+        const order = params.uint('OrderType', 0)!;
+        if (order > 1) throw invalid('OrderType must be 0 (newest first) or 1 (oldest first)');
+        const state = params.uint('KeyState', 0)!;
+        if (!(state in STATE_FILTER)) throw invalid('KeyState must be 0..5');
+        const search = params.str('SearchKeyAlias') ?? '';
+        if (search.length > 128) throw invalid('SearchKeyAlias is longer than 128 characters');
+        const origin = params.str('Origin') ?? 'ALL';
+        if (!['ALL', 'KMS', 'EXTERNAL', ''].includes(origin)) throw invalid('Origin must be KMS, EXTERNAL or ALL (case-sensitive)');
+        const usage = params.str('KeyUsage') || 'ENCRYPT_DECRYPT';
+        if (usage !== 'ALL' && !(KEY_USAGES as readonly string[]).includes(usage)) throw invalid(`KeyUsage must be ALL or one of ${KEY_USAGES.join(', ')}`);
+        const filters = params.objArray('TagFilters') ?? [];
+        if (filters.length > 10) throw invalid('at most 10 TagFilters');
+        const tags = filters.map((f) => ({ key: f.str('TagKey', true), values: f.strArray('TagValue') }));
+        // No cloud product creates keys here: Role 1 lists nothing.
+        if (role === 1) return { TotalCount: 0, KeyMetadatas: [] };
+        const page = await keys.listDetail(principal, {
+          offset,
+          limit,
+          newestFirst: order === 0,
+          states: STATE_FILTER[state],
+          search: search || undefined,
+          origin: origin === 'ALL' || origin === '' ? undefined : origin,
+          keyUsage: usage === 'ALL' ? undefined : usage,
+          tags,
+        });
+        return { TotalCount: page.total, KeyMetadatas: page.rows.map(keyMetadata) };
+      },
+    },
+  ];
+}

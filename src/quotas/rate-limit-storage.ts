@@ -1,0 +1,138 @@
+import type { ThrottlerStorage } from '@nestjs/throttler';
+import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
+import cluster from 'node:cluster';
+import * as crypto from 'node:crypto';
+import Redis from 'ioredis';
+import { Log } from '../common/logger';
+import { SlidingWindow } from './sliding-window';
+
+/**
+ * Counter stores behind @nestjs/throttler's ThrottlerStorage interface, all with
+ * sliding-window semantics (see SlidingWindow): `increment` records the hit only when it is
+ * within `limit`, and says whether it was.
+ */
+
+const record = (allowed: boolean, count: number, retryAfterMs: number): ThrottlerStorageRecord => ({
+  totalHits: allowed ? count : count + 1,
+  timeToExpire: Math.ceil(retryAfterMs / 1000),
+  isBlocked: !allowed,
+  timeToBlockExpire: Math.ceil(retryAfterMs / 1000),
+});
+
+/** In this process. */
+export class MemoryRateStorage implements ThrottlerStorage {
+  private readonly window = new SlidingWindow();
+  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+    const r = this.window.hit(key, limit, ttl, Date.now());
+    return record(r.allowed, r.count, r.retryAfterMs);
+  }
+}
+
+const SLIDING_LOG = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local n = redis.call('ZCARD', KEYS[1])
+if n < tonumber(ARGV[1]) then
+  redis.call('ZADD', KEYS[1], now, now .. ':' .. ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], window)
+  return {1, n + 1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, n, tonumber(oldest[2]) + window - now}
+`;
+
+/**
+ * In Redis (KMS_REDIS_URL), shared by every process of every instance. Redis's own clock
+ * timestamps the hits, so instances need not agree on the time. When Redis cannot be
+ * reached the call is let through (rate limits protect capacity; they are no security
+ * boundary), and that is logged.
+ */
+export class RedisRateStorage implements ThrottlerStorage {
+  private readonly redis: Redis;
+  private warnedAt = 0;
+
+  constructor(url: string) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    this.redis.on('error', () => undefined);
+    this.redis.defineCommand('kmsSlidingLog', { numberOfKeys: 1, lua: SLIDING_LOG });
+  }
+
+  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+    try {
+      const [allowed, count, retry] = (await (this.redis as unknown as { kmsSlidingLog(k: string, l: number, w: number, id: string): Promise<number[]> }).kmsSlidingLog(
+        `kms:rl:${key}`,
+        limit,
+        ttl,
+        crypto.randomBytes(6).toString('base64url'),
+      )) as number[];
+      return record(allowed === 1, count, retry);
+    } catch (e) {
+      if (Date.now() - this.warnedAt > 10_000) {
+        this.warnedAt = Date.now();
+        Log.warn('rate-limit store unreachable; letting calls through', { error: (e as Error).message });
+      }
+      return record(true, 0, 0);
+    }
+  }
+
+  close(): void {
+    this.redis.disconnect();
+  }
+}
+
+interface RateRequest {
+  kms: 'rate';
+  id: number;
+  key: string;
+  ttl: number;
+  limit: number;
+}
+interface RateReply {
+  kms: 'rate';
+  id: number;
+  record: ThrottlerStorageRecord;
+}
+
+/**
+ * For the workers of one instance without Redis: the cluster's primary keeps the counters
+ * and each worker asks it over the IPC channel, so the workers together allow the
+ * documented rate. A primary that does not answer within a second lets the call through.
+ */
+export class ClusterRateStorage implements ThrottlerStorage {
+  private next = 1;
+  private readonly pending = new Map<number, (r: ThrottlerStorageRecord) => void>();
+
+  constructor() {
+    process.on('message', (m: RateReply) => {
+      if (m?.kms !== 'rate') return;
+      this.pending.get(m.id)?.(m.record);
+      this.pending.delete(m.id);
+    });
+  }
+
+  increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+    const id = this.next++;
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve(record(true, 0, 0));
+      }, 1000);
+      this.pending.set(id, (r) => {
+        clearTimeout(timer);
+        resolve(r);
+      });
+      process.send!({ kms: 'rate', id, key, ttl, limit } satisfies RateRequest);
+    });
+  }
+
+  /** In the primary: answers the workers' requests from one in-memory store. */
+  static serve(): void {
+    const store = new MemoryRateStorage();
+    cluster.on('message', (worker, m: RateRequest) => {
+      if (m?.kms !== 'rate') return;
+      void store.increment(m.key, m.ttl, m.limit).then((r) => worker.send({ kms: 'rate', id: m.id, record: r } satisfies RateReply));
+    });
+  }
+}

@@ -1,0 +1,136 @@
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
+import { Credential, KmsService } from './support/kms-service';
+import { b64, codeOf, kmsClient } from './support/tencent-client';
+
+/** Sub-users with policies: allow, deny, wildcards, resource names; root credentials see only their account. */
+
+interface SubUser {
+  SubUin: string;
+  Uin: string;
+  SecretId: string;
+  SecretKey: string;
+}
+
+let kms: KmsService;
+let root: Credential;
+let dir: string;
+const DENIED = 'UnauthorizedOperation';
+
+beforeAll(async () => {
+  kms = await KmsService.start({ workers: 2 });
+  root = await kms.createAccount('owner');
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-policy-'));
+});
+afterAll(() => kms.stop());
+
+function policyFile(name: string, statement: unknown[]): string {
+  const f = path.join(dir, `${name}.json`);
+  fs.writeFileSync(f, JSON.stringify({ version: '2.0', statement }));
+  return f;
+}
+const createUser = (name: string, policy?: string) => kms.cli<SubUser>('user', 'create', '--account', root.Uin, '--name', name, ...(policy ? ['--policy', policy] : []));
+const res = (keyId = '*', creator = '*', region = 'ap-guangzhou') => `qcs::kms:${region}:${root.Uin}:key/creatorUin/${creator}/${keyId}`;
+
+it('gives a sub-user without a policy no rights at all', async () => {
+  const u = await createUser('nobody');
+  expect(u.Uin).toBe(root.Uin);
+  expect(u.SubUin).toMatch(/^\d{12}$/);
+  const c = kmsClient(kms.endpoint, u);
+  expect(await codeOf(c.ListKeys({}))).toBe(DENIED);
+  expect(await codeOf(c.CreateKey({ Alias: 'nope' }))).toBe(DENIED);
+  expect(await codeOf(c.GenerateRandom({ NumberOfBytes: 8 }))).toBe(DENIED);
+  expect(await codeOf(c.GetRegions())).toBe(DENIED);
+});
+
+it('name/kms:* on * gives a sub-user everything in its account, and keys record their creator', async () => {
+  const u = await createUser('admin', policyFile('all', [{ effect: 'allow', action: ['name/kms:*'], resource: '*' }]));
+  const c = kmsClient(kms.endpoint, u);
+  const k = await c.CreateKey({ Alias: 'made-by-sub' });
+  const md = (await kmsClient(kms.endpoint, root).DescribeKey({ KeyId: k.KeyId! })).KeyMetadata!;
+  expect(md.CreatorUin).toBe(Number(u.SubUin));
+  expect(md.ResourceId).toBe(`creatorUin/${u.SubUin}/${k.KeyId}`);
+  const blob = (await c.Encrypt({ KeyId: k.KeyId!, Plaintext: b64('x') })).CiphertextBlob!;
+  expect(Buffer.from((await kmsClient(kms.endpoint, root).Decrypt({ CiphertextBlob: blob })).Plaintext!, 'base64').toString()).toBe('x');
+  // Still nothing of another account.
+  const stranger = await kms.createAccount('stranger');
+  const theirs = (await kmsClient(kms.endpoint, stranger).CreateKey({ Alias: 'theirs' })).KeyId!;
+  expect(await codeOf(c.DescribeKey({ KeyId: theirs }))).toBe('ResourceUnavailable.CmkNotFound');
+});
+
+it('deny wins over allow, and actions and resources take wildcards', async () => {
+  const keyA = (await kmsClient(kms.endpoint, root).CreateKey({ Alias: 'pol-a' })).KeyId!;
+  const keyB = (await kmsClient(kms.endpoint, root).CreateKey({ Alias: 'pol-b' })).KeyId!;
+  const blobA = (await kmsClient(kms.endpoint, root).Encrypt({ KeyId: keyA, Plaintext: b64('a') })).CiphertextBlob!;
+  const blobB = (await kmsClient(kms.endpoint, root).Encrypt({ KeyId: keyB, Plaintext: b64('b') })).CiphertextBlob!;
+  const u = await createUser(
+    'data-only',
+    policyFile('data', [
+      { effect: 'allow', action: 'name/kms:*', resource: res() },
+      { effect: 'deny', action: ['name/kms:Disable*', 'name/kms:Schedule*'], resource: '*' },
+      { effect: 'deny', action: 'name/kms:Decrypt', resource: res(keyB) },
+    ]),
+  );
+  const c = kmsClient(kms.endpoint, u);
+  expect(await codeOf(c.Encrypt({ KeyId: keyA, Plaintext: b64('x') }))).toBe('OK');
+  expect(await codeOf(c.Decrypt({ CiphertextBlob: blobA }))).toBe('OK');
+  expect(await codeOf(c.Decrypt({ CiphertextBlob: blobB }))).toBe(DENIED);
+  expect(await codeOf(c.Encrypt({ KeyId: keyB, Plaintext: b64('x') }))).toBe('OK');
+  expect(await codeOf(c.DisableKey({ KeyId: keyA }))).toBe(DENIED);
+  expect(await codeOf(c.DisableKeys({ KeyIds: [keyA] }))).toBe(DENIED);
+  expect(await codeOf(c.ScheduleKeyDeletion({ KeyId: keyA, PendingWindowInDays: 7 }))).toBe(DENIED);
+  expect(await codeOf(c.DescribeKeys({ KeyIds: [keyA, keyB] }))).toBe('OK');
+  // Per-key resources do not cover account-wide actions such as CreateKey and ListKeys.
+  expect(await codeOf(c.CreateKey({ Alias: 'x' }))).toBe(DENIED);
+  expect(await codeOf(c.ListKeys({}))).toBe(DENIED);
+  // The policy's region is part of the resource.
+  expect(await codeOf(kmsClient(kms.endpoint, u, { region: 'ap-shanghai' }).GenerateRandom({ NumberOfBytes: 4 }))).toBe(DENIED);
+});
+
+it('limits a sub-user to the keys of one creator, and set-policy takes effect within a second', async () => {
+  const maker = await createUser('maker', policyFile('maker', [{ effect: 'allow', action: ['name/kms:CreateKey', 'name/kms:Encrypt'], resource: '*' }]));
+  const mine = (await kmsClient(kms.endpoint, maker).CreateKey({ Alias: 'makers' })).KeyId!;
+  const rootKey = (await kmsClient(kms.endpoint, root).CreateKey({ Alias: 'roots' })).KeyId!;
+  const reader = await createUser('reader', policyFile('reader', [{ effect: 'allow', action: 'kms:DescribeKey', resource: res('*', maker.SubUin) }]));
+  const r = kmsClient(kms.endpoint, reader);
+  expect(await codeOf(r.DescribeKey({ KeyId: mine }))).toBe('OK');
+  expect(await codeOf(r.DescribeKey({ KeyId: rootKey }))).toBe(DENIED);
+  expect(await codeOf(r.Encrypt({ KeyId: mine, Plaintext: b64('x') }))).toBe(DENIED);
+
+  const out = await kms.cli<{ PolicyUpdated: boolean }>('user', 'set-policy', '--user', reader.SubUin, '--policy', policyFile('reader2', [{ effect: 'allow', action: 'name/kms:Encrypt', resource: res(mine) }]));
+  expect(out.PolicyUpdated).toBe(true);
+  const start = Date.now();
+  while ((await codeOf(r.Encrypt({ KeyId: mine, Plaintext: b64('x') }))) !== 'OK' && Date.now() - start < 3000) await new Promise((s) => setTimeout(s, 50));
+  expect(Date.now() - start).toBeLessThan(1000);
+  expect(await codeOf(r.DescribeKey({ KeyId: mine }))).toBe(DENIED);
+});
+
+it('refuses malformed policies and unknown users clearly, and never prints a SecretKey twice', async () => {
+  const run = promisify(execFile);
+  const bin = path.resolve(__dirname, '..', 'bin', 'kms.js');
+  const fail = async (...args: string[]) =>
+    run(process.execPath, [bin, ...args], { env: { ...process.env, ...kms.env } }).then(
+      () => ({ code: 0, stderr: '' }),
+      (e: { code: number; stderr: string }) => e,
+    );
+  const bad = path.join(dir, 'bad.json');
+  for (const [doc, msg] of [
+    ['not json', /not valid JSON/],
+    ['{"version":"1.0","statement":[]}', /version/],
+    ['{"version":"2.0","statement":[{"effect":"maybe","action":"name/kms:*","resource":"*"}]}', /effect/],
+    ['{"version":"2.0","statement":[{"effect":"allow","action":"name/cvm:*","resource":"*"}]}', /name\/kms/],
+    ['{"version":"2.0","statement":[{"effect":"allow","action":"name/kms:*","resource":"arn:aws:kms"}]}', /resource/],
+    ['{"version":"2.0","statement":[{"effect":"allow","action":"name/kms:*","resource":"*","condition":{}}]}', /conditions are not supported/],
+  ] as Array<[string, RegExp]>) {
+    fs.writeFileSync(bad, doc);
+    const r = await fail('user', 'create', '--account', root.Uin, '--name', 'bad', '--policy', bad);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(msg);
+  }
+  expect((await fail('user', 'set-policy', '--user', '999999999999', '--policy', policyFile('ok', []))).stderr).toMatch(/no sub-user 999999999999/);
+  expect((await fail('user', 'create', '--account', '999', '--name', 'x')).stderr).toMatch(/no account 999/);
+  expect((await fail('user', 'create', '--account', root.Uin, '--name', 'x', '--policy', '/no/such/file')).code).toBe(2);
+});

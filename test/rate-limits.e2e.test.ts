@@ -1,0 +1,62 @@
+import { Credential, KmsService } from './support/kms-service';
+import { codeOf, kmsClient } from './support/tencent-client';
+
+/** Documented per-account, per-action limits on one instance with two workers (counters in the primary). */
+
+let kms: KmsService;
+
+beforeAll(async () => {
+  kms = await KmsService.start({ workers: 2, env: { KMS_RATE_LIMITS: 'GetServiceStatus=3' } });
+});
+afterAll(() => kms.stop());
+
+async function burst(cred: Credential, n: number, call: (c: ReturnType<typeof kmsClient>) => Promise<unknown>): Promise<Record<string, number>> {
+  const c = kmsClient(kms.endpoint, cred);
+  const codes = await Promise.all(Array.from({ length: n }, () => codeOf(call(c))));
+  return codes.reduce<Record<string, number>>((acc, k) => ((acc[k] = (acc[k] ?? 0) + 1), acc), {});
+}
+
+it('allows the documented rate of an action to an account, across workers, and refuses the rest', async () => {
+  const a = await kms.createAccount('limited');
+  // GetRegions: 20 per second.
+  const r = await burst(a, 60, (c) => c.GetRegions());
+  expect(r.OK).toBe(20);
+  expect(r.RequestLimitExceeded).toBe(40);
+  // Another action and another account have budgets of their own.
+  expect((await burst(a, 10, (c) => c.GenerateRandom({ NumberOfBytes: 4 }))).OK).toBe(10);
+  const b = await kms.createAccount('other');
+  expect((await burst(b, 20, (c) => c.GetRegions())).OK).toBe(20);
+  // A second later the window has moved on.
+  await new Promise((s) => setTimeout(s, 1100));
+  expect((await burst(a, 5, (c) => c.GetRegions())).OK).toBe(5);
+});
+
+it('takes per-action overrides from the configuration', async () => {
+  const a = await kms.createAccount('override');
+  expect(await burst(a, 6, (c) => c.GetServiceStatus())).toEqual({ OK: 3, RequestLimitExceeded: 3 });
+});
+
+it('takes per-account overrides, and can be switched off', async () => {
+  const a = await kms.createAccount('vip');
+  const vip = await KmsService.start({ shareWith: kms, env: { KMS_RATE_LIMITS: `${a.Uin}:GetRegions=40` } });
+  try {
+    const c = kmsClient(vip.endpoint, a);
+    const codes = await Promise.all(Array.from({ length: 50 }, () => codeOf(c.GetRegions())));
+    expect(codes.filter((x) => x === 'OK')).toHaveLength(40);
+  } finally {
+    await vip.stopProcess();
+  }
+  const off = await KmsService.start({ shareWith: kms, env: { KMS_RATE_LIMITS: 'off' } });
+  try {
+    const c = kmsClient(off.endpoint, a);
+    const codes = await Promise.all(Array.from({ length: 60 }, () => codeOf(c.GetRegions())));
+    expect(codes.every((x) => x === 'OK')).toBe(true);
+    expect(off.logs).toMatch(/RATE LIMITS ARE OFF/);
+  } finally {
+    await off.stopProcess();
+  }
+});
+
+it('refuses a malformed KMS_RATE_LIMITS at start', async () => {
+  await expect(KmsService.start({ shareWith: kms, env: { KMS_RATE_LIMITS: 'Encrypt=lots' } })).rejects.toThrow(/KMS_RATE_LIMITS: "Encrypt=lots" is not \[UIN:\]Action=N/);
+});
