@@ -4,9 +4,12 @@ import { SecretSealer } from './accounts/secret-sealer';
 import { KmsConfig } from './config/config';
 import { openDatabase } from './persistence/data-source';
 import { resolveHsm } from './hsm/hsm-setup';
+import { loadTsmLicenses } from './config/tsm-licenses';
 
 /** One-time work before any worker starts: the embedded token, migrations, the sealing key. */
 export async function prepare(cfg: KmsConfig): Promise<void> {
+  // Configuration files are checked here, so that a mistake stops the primary before it forks.
+  loadTsmLicenses();
   resolveHsm(cfg);
   const ds = await openDatabase(cfg, true);
   await ds.destroy();

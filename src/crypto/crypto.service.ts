@@ -2,39 +2,48 @@ import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
 import { InvalidCiphertextError, InvalidParameterError } from '../common/domain-errors';
+import { cmkAlgorithms } from '../hsm/cmk-algorithms';
 import { KeyStore } from '../hsm/key-store';
+import { Token } from '../hsm/token';
+import { KeyRecord } from '../keys/key-record';
 import { assertAllowed } from '../keys/key-states';
 import { KeysService } from '../keys/keys.service';
+import { AlgorithmCatalog, algorithmCatalog } from './algorithm-catalog';
 import { IV_BYTES, encodeBlob, encodeHeader, parseBlob } from './ciphertext-blob';
+import { dataKeyBytes } from './data-key-spec';
 import { contextAad } from './encryption-context';
+import { RecipientKey } from './public-key-encryption';
 
 export const MAX_PLAINTEXT_BYTES = 4096;
 export const MAX_RANDOM_BYTES = 1024;
 
+export interface DataKeyRequest {
+  keyId: string;
+  keySpec?: string;
+  numberOfBytes?: number;
+  context?: string;
+  /** When given, the plaintext data key is answered encrypted to this key. */
+  recipient?: RecipientKey;
+}
+
 /**
- * Encrypt and Decrypt with a CMK inside the token. The AAD is the blob header followed by
+ * Encrypt, Decrypt and data keys with a CMK inside the token. The AAD is the blob header followed by
  * the canonical encryption context, so a ciphertext opens only under its own key, version
  * and context. The IV is 96 random bits per call: with at most 2^32 messages per key
  * version the chance of a repeat stays below 2^-32, as NIST SP 800-38D requires.
  */
 @Injectable()
 export class CryptoService {
-  constructor(private readonly keys: KeysService, @Inject(KeyStore) private readonly store: KeyStore) {}
+  constructor(private readonly keys: KeysService, @Inject(KeyStore) private readonly store: KeyStore, private readonly token: Token) {}
 
   async encrypt(p: Principal, keyId: string, plaintext: Buffer, context?: string): Promise<{ keyId: string; blob: Buffer }> {
     if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new InvalidParameterError('Plaintext', `Plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintext');
     const ctx = contextAad(context);
-    const rec = await this.keys.get(p, keyId);
-    assertAllowed(rec.key.keyState, 'Encrypt');
-    const version = rec.key.currentVersion;
-    const material = rec.versions.get(version)!;
-    const header = encodeHeader(keyId, version);
-    const iv = crypto.randomBytes(IV_BYTES);
-    const sealed = await this.store.encrypt(material, iv, Buffer.concat([header, ctx]), plaintext);
-    return { keyId, blob: encodeBlob(header, iv, sealed) };
+    const rec = await this.encryptionKey(p, keyId);
+    return { keyId, blob: await this.seal(rec, ctx, plaintext) };
   }
 
-  async decrypt(p: Principal, blob: Buffer, context?: string): Promise<{ keyId: string; plaintext: Buffer }> {
+  async decrypt(p: Principal, blob: Buffer, context?: string, recipient?: RecipientKey): Promise<{ keyId: string; plaintext: Buffer }> {
     const ctx = contextAad(context);
     const parsed = parseBlob(blob);
     const rec = await this.keys.get(p, parsed.keyId);
@@ -42,11 +51,45 @@ export class CryptoService {
     const material = rec.versions.get(parsed.keyVersion);
     if (!material) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
     const plaintext = await this.store.decrypt(material, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
-    return { keyId: parsed.keyId, plaintext };
+    return { keyId: parsed.keyId, plaintext: recipient ? recipient.encrypt(plaintext) : plaintext };
+  }
+
+  /**
+   * A data key from the token's generator, and its CiphertextBlob sealed exactly as Encrypt
+   * seals (current key version, same AAD), so that Decrypt opens it.
+   */
+  async generateDataKey(p: Principal, req: DataKeyRequest): Promise<{ keyId: string; plaintext: Buffer; blob: Buffer }> {
+    const bytes = dataKeyBytes(req.keySpec, req.numberOfBytes);
+    req.recipient?.assertFits(bytes);
+    const ctx = contextAad(req.context);
+    const rec = await this.encryptionKey(p, req.keyId);
+    const dataKey = await this.store.random(bytes);
+    const blob = await this.seal(rec, ctx, dataKey);
+    return { keyId: req.keyId, plaintext: req.recipient ? req.recipient.encrypt(dataKey) : dataKey, blob };
   }
 
   async random(bytes: number): Promise<Buffer> {
     if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_RANDOM_BYTES) throw new InvalidParameterError('NumberOfBytes', `NumberOfBytes must be 1..${MAX_RANDOM_BYTES}`);
     return this.store.random(bytes);
+  }
+
+  /** The CMK algorithms this deployment offers, as its token supports them. */
+  algorithms(): AlgorithmCatalog {
+    return algorithmCatalog(cmkAlgorithms(this.token));
+  }
+
+  private async encryptionKey(p: Principal, keyId: string): Promise<KeyRecord> {
+    const rec = await this.keys.get(p, keyId);
+    assertAllowed(rec.key.keyState, 'Encrypt');
+    return rec;
+  }
+
+  private async seal(rec: KeyRecord, ctx: Buffer, plaintext: Buffer): Promise<Buffer> {
+    const version = rec.key.currentVersion;
+    const material = rec.versions.get(version)!;
+    const header = encodeHeader(rec.key.keyId, version);
+    const iv = crypto.randomBytes(IV_BYTES);
+    const sealed = await this.store.encrypt(material, iv, Buffer.concat([header, ctx]), plaintext);
+    return encodeBlob(header, iv, sealed);
   }
 }

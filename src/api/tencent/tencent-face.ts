@@ -8,6 +8,7 @@ import { CryptoService } from '../../crypto/crypto.service';
 import { KeysService } from '../../keys/keys.service';
 import { ActionDef } from './actions/action';
 import { cryptoActions } from './actions/crypto.actions';
+import { deploymentActions } from './actions/deployment.actions';
 import { keyActions } from './actions/key.actions';
 import { lifecycleActions } from './actions/lifecycle.actions';
 import { serviceActions } from './actions/service.actions';
@@ -40,7 +41,7 @@ export class TencentFace {
     keys: KeysService,
     cryptoService: CryptoService,
   ) {
-    for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
+    for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...deploymentActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
     this.regions = new Set(cfg.regions.map((r) => r.name));
   }
 

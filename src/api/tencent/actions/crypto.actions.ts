@@ -1,4 +1,5 @@
 import { CryptoService } from '../../../crypto/crypto.service';
+import { recipientKey } from '../../../crypto/public-key-encryption';
 import { TencentError } from '../tencent-error';
 import { ActionDef } from './action';
 
@@ -24,15 +25,32 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'Decrypt',
-      params: ['CiphertextBlob', 'EncryptionContext'],
+      params: ['CiphertextBlob', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
       async run({ principal, params }) {
         const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
-        const r = await crypto.decrypt(principal, blob, params.str('EncryptionContext'));
+        const context = params.str('EncryptionContext');
+        const recipient = recipientKey(params.str('EncryptionPublicKey'), params.str('EncryptionAlgorithm'));
+        const r = await crypto.decrypt(principal, blob, context, recipient);
         return { KeyId: r.keyId, Plaintext: r.plaintext.toString('base64') };
       },
     },
     {
+      name: 'GenerateDataKey',
+      params: ['KeyId', 'KeySpec', 'NumberOfBytes', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
+      async run({ principal, params }) {
+        const keyId = params.str('KeyId', true);
+        // An empty KeySpec counts as absent, like the other optional strings.
+        const keySpec = params.str('KeySpec') || undefined;
+        const numberOfBytes = params.uint('NumberOfBytes');
+        const context = params.str('EncryptionContext');
+        const recipient = recipientKey(params.str('EncryptionPublicKey'), params.str('EncryptionAlgorithm'));
+        const r = await crypto.generateDataKey(principal, { keyId, keySpec, numberOfBytes, context, recipient });
+        return { KeyId: r.keyId, Plaintext: r.plaintext.toString('base64'), CiphertextBlob: r.blob.toString('base64') };
+      },
+    },
+    {
       name: 'GenerateRandom',
+      accountWide: true,
       params: ['NumberOfBytes'],
       async run({ params }) {
         const r = await crypto.random(params.requiredUint('NumberOfBytes'));

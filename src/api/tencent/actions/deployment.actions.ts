@@ -1,0 +1,27 @@
+import { TsmLicense, loadTsmLicenses } from '../../../config/tsm-licenses';
+import { AlgorithmInfo } from '../../../crypto/algorithm-catalog';
+import { CryptoService } from '../../../crypto/crypto.service';
+import { ActionDef } from './action';
+
+const info = (a: AlgorithmInfo) => ({ KeyUsage: a.keyUsage, Algorithm: a.algorithm });
+
+/** What this deployment offers: the algorithms its token supports, and its TSM SDK licenses (read once, at start). */
+export function deploymentActions(crypto: CryptoService, licenses: TsmLicense[] = loadTsmLicenses()): ActionDef[] {
+  return [
+    {
+      name: 'ListAlgorithms',
+      params: [],
+      accountWide: true,
+      async run() {
+        const c = crypto.algorithms();
+        return { SymmetricAlgorithms: c.symmetric.map(info), AsymmetricAlgorithms: c.asymmetric.map(info), AsymmetricSignVerifyAlgorithms: c.signVerify.map(info) };
+      },
+    },
+    {
+      name: 'DescribeTSMLicenses',
+      params: [],
+      accountWide: true,
+      run: async () => ({ Licenses: licenses }),
+    },
+  ];
+}
