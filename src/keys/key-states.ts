@@ -11,7 +11,13 @@ export type KeyOperation =
   | 'ScheduleDeletion'
   | 'CancelDeletion'
   | 'Update'
-  | 'Bind';
+  | 'Bind'
+  | 'EnableRotation'
+  | 'DisableRotation'
+  | 'Rotate'
+  | 'GetImportParameters'
+  | 'Import'
+  | 'DeleteMaterial';
 
 /**
  * Which states allow which operation; docs/key-states.md is the same table for readers.
@@ -31,10 +37,18 @@ const ALLOWED: Record<KeyOperation, readonly KeyState[]> = {
   CancelDeletion: ['PendingDelete'],
   Update: ['Enabled', 'Disabled', 'PendingImport', 'Archived'],
   Bind: ['Enabled', 'Disabled', 'Archived'],
+  // Archived keys cannot start rotating; stopping is always possible.
+  EnableRotation: ['Enabled', 'Disabled'],
+  DisableRotation: ['Enabled', 'Disabled', 'Archived', 'PendingImport'],
+  Rotate: ['Enabled'],
+  GetImportParameters: ['Enabled', 'Disabled', 'PendingImport'],
+  // As documented: only Enabled (re-import of the same material) and PendingImport keys.
+  Import: ['Enabled', 'PendingImport'],
+  DeleteMaterial: ['Enabled', 'Disabled', 'PendingImport'],
 };
 
 /** Operations that a binding to a cloud resource forbids. */
-export const BLOCKED_BY_BINDING: ReadonlySet<KeyOperation> = new Set(['Disable', 'Archive', 'ScheduleDeletion']);
+export const BLOCKED_BY_BINDING: ReadonlySet<KeyOperation> = new Set(['Disable', 'Archive', 'ScheduleDeletion', 'DeleteMaterial']);
 
 export function isAllowed(state: string, op: KeyOperation): boolean {
   return (ALLOWED[op] as readonly string[]).includes(state);

@@ -61,6 +61,13 @@ export class KeyEntity {
   @Column({ name: 'last_rotate_time', type: 'bigint', transformer: bigintNumber, default: 0 })
   lastRotateTime: number;
 
+  /**
+   * For EXTERNAL keys: a value computed inside the token from the imported material (never
+   * the material itself), so that a re-import can be checked to bring the same material.
+   */
+  @Column({ name: 'material_check', type: 'varchar', length: 128, nullable: true })
+  materialCheck: string | null;
+
   /** The version Encrypt uses; 0 while an EXTERNAL key awaits material. */
   @Column({ name: 'current_version', type: 'integer', default: 0 })
   currentVersion: number;

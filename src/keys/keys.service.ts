@@ -84,6 +84,7 @@ export class KeysService {
       nextRotateTime: 0,
       lastRotateTime: 0,
       currentVersion: external ? 0 : 1,
+      materialCheck: null,
       updatedAt: now,
     };
     if (version) {

@@ -10,14 +10,16 @@ import { KeyEntity } from '../keys/key.entity';
 import { ChangeEventEntity } from './change-event.entity';
 import { Initial1763900000000 } from './migrations/1763900000000-initial';
 import { UsersTagsBindingsLeases1763900000001 } from './migrations/1763900000001-users-tags-bindings-leases';
+import { ImportParameters1763900000002 } from './migrations/1763900000002-import-parameters';
+import { ImportParametersEntity } from '../import/import-parameters.entity';
 import { UserEntity } from '../accounts/user.entity';
 import { KeyTagEntity } from '../keys/key-tag.entity';
 import { KeyBindingEntity } from '../keys/key-binding.entity';
 import { JobLeaseEntity } from '../jobs/job-lease.entity';
 import { withFileLock } from '../common/file-lock';
 
-export const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, V1NonceEntity, JobLeaseEntity];
-export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001];
+export const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, V1NonceEntity, JobLeaseEntity, ImportParametersEntity];
+export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002];
 
 /** PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data folder. */
 export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>): DataSourceOptions {
