@@ -53,3 +53,15 @@ export class UnsupportedKeyUsageError extends DomainError {}
 export class UnauthorizedError extends DomainError {}
 /** The token is unreachable; callers should retry later. */
 export class ServiceUnavailableError extends DomainError {}
+/** Rotation of a key whose material was imported: only its owner can bring new material. */
+export class ExternalKeyCannotRotateError extends DomainError {}
+/** Imported material for a key whose material KMS made (Origin KMS). */
+export class NotExternalKeyError extends DomainError {}
+/** The ImportToken is not the key's current one, or its 24 hours have passed. */
+export class ImportTokenExpiredError extends DomainError {}
+/** The token cannot decrypt the EncryptedKeyMaterial with the wrapping key. */
+export class MaterialDecryptError extends DomainError {}
+/** The imported material is not as long as the region's keys. */
+export class MaterialLengthError extends DomainError {}
+/** Material imported again differs from what the key was imported with. */
+export class MaterialMismatchError extends DomainError {}

@@ -19,6 +19,10 @@ export interface CreatedMaterial {
   wrapped?: Buffer;
 }
 
+/** How a caller encrypts material to an import wrapping key (the API's names). */
+export const WRAPPING_ALGORITHMS = ['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
+export type WrappingAlgorithm = (typeof WRAPPING_ALGORITHMS)[number];
+
 /** Attributes of a token object as the token reports them (for audits and tests). */
 export interface MaterialAttributes {
   sensitive: boolean;
@@ -47,4 +51,17 @@ export abstract class KeyStore {
   abstract audit(): Promise<MaterialAudit[]>;
   /** Bytes from the token's generator. */
   abstract random(bytes: number): Promise<Buffer>;
+  /** The wrapping algorithms this token can unwrap with, as measured on it (not as its mechanism list claims). */
+  abstract wrappingAlgorithms(): Promise<WrappingAlgorithm[]>;
+  /** A new RSA-2048 pair whose private key (named by `ref`) can only unwrap; returns the public key as SubjectPublicKeyInfo DER. */
+  abstract createWrappingKey(ref: MaterialRef, label: string): Promise<Buffer>;
+  /**
+   * Unwraps material encrypted to `wrappingKey` into a new AES key `ref` (sensitive, never
+   * extractable, encrypt and decrypt only) of exactly `bytes` bytes. Throws
+   * MaterialDecryptError when the token cannot decrypt it and MaterialLengthError when it is
+   * not `bytes` long; neither leaves an object behind.
+   */
+  abstract importAes(ref: MaterialRef, label: string, bytes: 16 | 32, wrappingKey: MaterialRef, algorithm: WrappingAlgorithm, wrapped: Buffer): Promise<CreatedMaterial>;
+  /** A value the token computes from a key's material: equal for equal material, and revealing nothing of it. */
+  abstract checkValue(ref: MaterialRef): Promise<Buffer>;
 }

@@ -1,16 +1,24 @@
 import * as pkcs11 from 'pkcs11js';
-import { InvalidCiphertextError } from '../common/domain-errors';
+import { InvalidCiphertextError, MaterialDecryptError, MaterialLengthError } from '../common/domain-errors';
+import { Log } from '../common/logger';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
-import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef } from './key-store';
+import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef, WRAPPING_ALGORITHMS, WrappingAlgorithm } from './key-store';
+import { keyHasLength } from './key-length';
+import { WRAPPING_KEY_BITS, generateWrappingKey, probeUnwrap, unwrapAesKey, unwrapMechanismType } from './rsa';
 import { Handle, Pkcs11, Token } from './token';
 
 const ckaId = (ref: MaterialRef): Buffer => Buffer.from(ref.id, 'utf8');
 
 const REQUIRED = [pkcs11.CKM_AES_KEY_GEN, pkcs11.CKM_AES_GCM];
+/** The check value of imported material: the AES-GCM tag of nothing under this IV and AAD. */
+const CHECK_IV = Buffer.from('kms-check-v1');
+const CHECK_AAD = Buffer.from('imported key material check value');
 
 /** Material lives in the token as objects found by CKA_ID. */
 export class TokenKeyStore extends KeyStore {
+  private wrapping: Promise<WrappingAlgorithm[]> | null = null;
+
   constructor(private readonly token: Token) {
     super();
     // Refuse to start on a token that cannot do the work, rather than fail on first use.
@@ -74,6 +82,62 @@ export class TokenKeyStore extends KeyStore {
 
   random(bytes: number): Promise<Buffer> {
     return this.token.exec((m, s) => generateRandom(m, s, bytes));
+  }
+
+  /** Measured once per process, on first use; a token that went away is measured again later. */
+  wrappingAlgorithms(): Promise<WrappingAlgorithm[]> {
+    if (!this.wrapping) {
+      this.wrapping = this.probeWrapping();
+      this.wrapping.catch(() => (this.wrapping = null));
+    }
+    return this.wrapping;
+  }
+
+  createWrappingKey(ref: MaterialRef, label: string): Promise<Buffer> {
+    return this.token.exec((m, s) => generateWrappingKey(m, s, ckaId(ref), label, true).spki);
+  }
+
+  async importAes(ref: MaterialRef, label: string, bytes: 16 | 32, wrappingKey: MaterialRef, algorithm: WrappingAlgorithm, wrapped: Buffer): Promise<CreatedMaterial> {
+    const undecryptable = new MaterialDecryptError(`the EncryptedKeyMaterial does not decrypt with this ImportToken's wrapping key and ${algorithm}`);
+    if (wrapped.length !== WRAPPING_KEY_BITS / 8) throw undecryptable;
+    try {
+      await this.token.withObject(ckaId(wrappingKey), (m, s, unwrapping) => {
+        const key = unwrapAesKey(m, s, unwrapping, algorithm, wrapped, ckaId(ref), label, true);
+        let fits = false;
+        try {
+          fits = keyHasLength(m, s, key, bytes);
+        } finally {
+          if (!fits) m.C_DestroyObject(s, key);
+        }
+        if (!fits) throw new MaterialLengthError(`the key material must be ${bytes * 8} bits long in this region`);
+      });
+    } catch (e) {
+      if (e instanceof HsmDataInvalidError) throw undecryptable;
+      throw e;
+    }
+    return {};
+  }
+
+  checkValue(ref: MaterialRef): Promise<Buffer> {
+    return this.token.withObject(ckaId(ref), (m, s, key, async) => gcmEncrypt(m, s, key, CHECK_IV, CHECK_AAD, Buffer.alloc(0), async));
+  }
+
+  private async probeWrapping(): Promise<WrappingAlgorithm[]> {
+    const found: WrappingAlgorithm[] = [];
+    for (const algorithm of WRAPPING_ALGORITHMS) {
+      if (!this.token.supports(pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN) || !this.token.supports(unwrapMechanismType(algorithm))) continue;
+      // One call per algorithm: the pool discards the session of a refused one.
+      const works = await this.token.exec((m, s) => probeUnwrap(m, s, algorithm)).then(
+        () => true,
+        (e) => {
+          if (e instanceof HsmError) return false;
+          throw e;
+        },
+      );
+      if (works) found.push(algorithm);
+    }
+    Log.info('wrapping algorithms for imported key material, as measured on the token', { supported: found });
+    return found;
   }
 }
 

@@ -5,6 +5,7 @@ import {
   KeyNotPendingDeleteError,
   KeyShouldBeDisabledError,
   CmkLimitExceededError,
+  ExternalKeyCannotRotateError,
   InvalidCiphertextError,
   InvalidParameterError,
   KeyDisabledError,
@@ -13,6 +14,11 @@ import {
   ServiceUnavailableError,
   UnauthorizedError,
   UnsupportedKeyUsageError,
+  NotExternalKeyError,
+  ImportTokenExpiredError,
+  MaterialDecryptError,
+  MaterialLengthError,
+  MaterialMismatchError,
 } from '../../common/domain-errors';
 import { Log } from '../../common/logger';
 import { TencentError } from './tencent-error';
@@ -47,8 +53,14 @@ export function toTencentError(e: unknown, requestId: string, action?: string): 
   if (e instanceof CmkLimitExceededError) return new TencentError('LimitExceeded.CmkLimitExceeded', e.message);
   if (e instanceof UnsupportedKeyUsageError) return new TencentError('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion', e.message);
   if (e instanceof UnauthorizedError) return new TencentError('UnauthorizedOperation', e.message);
+  if (e instanceof ExternalKeyCannotRotateError) return new TencentError('UnsupportedOperation.ExternalCmkCanNotRotate', e.message);
+  if (e instanceof NotExternalKeyError) return new TencentError('UnsupportedOperation.NotExternalCmk', e.message);
+  if (e instanceof ImportTokenExpiredError) return new TencentError('ResourceUnavailable.TokenExpired', e.message);
+  if (e instanceof MaterialDecryptError) return new TencentError('InvalidParameter.DecryptMaterialError', e.message);
+  if (e instanceof MaterialLengthError) return new TencentError('InvalidParameter', e.message);
+  if (e instanceof MaterialMismatchError) return new TencentError('InvalidParameterValue.MaterialNotMatch', e.message);
   if (e instanceof ServiceUnavailableError) return new TencentError('UnsupportedOperation.ServiceTemporaryUnavailable', e.message);
   Log.error('internal error', { requestId, action, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });
-  // Decrypt documents InternalServerError where the others document InternalError.
-  return new TencentError(action === 'Decrypt' ? 'InternalServerError' : 'InternalError', `internal error; quote RequestId ${requestId}`);
+  // Decrypt, ReEncrypt and GetParametersForImport document InternalServerError where the others document InternalError.
+  return new TencentError(action === 'Decrypt' || action === 'ReEncrypt' || action === 'GetParametersForImport' ? 'InternalServerError' : 'InternalError', `internal error; quote RequestId ${requestId}`);
 }

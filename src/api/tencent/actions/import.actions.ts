@@ -1,0 +1,40 @@
+import { ImportService } from '../../../import/import.service';
+import { TencentError } from '../tencent-error';
+import { ActionDef } from './action';
+
+const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** BYOK: import parameters, importing key material, and deleting it. */
+export function importActions(imports: ImportService): ActionDef[] {
+  return [
+    {
+      name: 'GetParametersForImport',
+      params: ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec'],
+      async run({ principal, params }) {
+        const keyId = params.str('KeyId', true);
+        const r = await imports.parameters(principal, keyId, params.str('WrappingAlgorithm', true), params.str('WrappingKeySpec', true));
+        return { KeyId: r.keyId, ImportToken: r.importToken, PublicKey: r.publicKey.toString('base64'), ParametersValidTo: r.validTo };
+      },
+    },
+    {
+      name: 'ImportKeyMaterial',
+      params: ['EncryptedKeyMaterial', 'ImportToken', 'KeyId', 'ValidTo'],
+      async run({ principal, params }) {
+        const keyId = params.str('KeyId', true);
+        const material = params.str('EncryptedKeyMaterial', true);
+        // Strict base64: Node's decoder silently skips invalid characters.
+        if (!B64.test(material)) throw new TencentError('InvalidParameter', 'EncryptedKeyMaterial is not valid base64');
+        await imports.importMaterial(principal, { keyId, wrapped: Buffer.from(material, 'base64'), importToken: params.str('ImportToken', true), validTo: params.uint('ValidTo', 0)! });
+        return {};
+      },
+    },
+    {
+      name: 'DeleteImportedKeyMaterial',
+      params: ['KeyId'],
+      async run({ principal, params }) {
+        await imports.deleteMaterial(principal, params.str('KeyId', true));
+        return {};
+      },
+    },
+  ];
+}

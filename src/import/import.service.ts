@@ -1,0 +1,195 @@
+import { Inject, Injectable } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import { Principal } from '../accounts/principal';
+import { Clock } from '../common/clock';
+import {
+  DomainError,
+  ImportTokenExpiredError,
+  InvalidParameterError,
+  KeyInUseError,
+  KeyNotFoundError,
+  KeyStateError,
+  MaterialMismatchError,
+  NotExternalKeyError,
+} from '../common/domain-errors';
+import { Log } from '../common/logger';
+import { KMS_CONFIG, KmsConfig } from '../config/config';
+import { KeyStore, WRAPPING_ALGORITHMS, WrappingAlgorithm } from '../hsm/key-store';
+import { KeyOperation, assertAllowed } from '../keys/key-states';
+import { KeyVersionEntity } from '../keys/key-version.entity';
+import { KeyEntity } from '../keys/key.entity';
+import { KeysService } from '../keys/keys.service';
+import { ChangeFeed } from '../persistence/change-feed';
+import { ImportParametersEntity } from './import-parameters.entity';
+import { ImportRepository } from './import.repository';
+
+/** As documented: an ImportToken and its public key are valid for 24 hours. */
+const PARAMETERS_SECONDS = 86_400;
+/** The largest ValidTo the document allows. */
+const MAX_VALID_TO = 2_147_443_200;
+const WRAPPING_KEY_SPEC = 'RSA_2048';
+
+const sha256 = (s: string | Buffer): Buffer => crypto.createHash('sha256').update(s).digest();
+
+export interface ImportParameters {
+  keyId: string;
+  importToken: string;
+  /** SubjectPublicKeyInfo DER of the RSA-2048 wrapping key. */
+  publicKey: Buffer;
+  validTo: number;
+}
+
+export interface ImportInput {
+  keyId: string;
+  /** The material, encrypted to the wrapping key of `importToken`. */
+  wrapped: Buffer;
+  importToken: string;
+  /** Unix seconds after which the material is deleted; 0: never. */
+  validTo: number;
+}
+
+/**
+ * BYOK: material an owner brings for an EXTERNAL key. It is encrypted to an RSA key pair made
+ * in the token for the purpose, and decrypted by the token straight into the key's
+ * non-extractable AES object: the service never holds it. A key keeps the check value of its
+ * first material for good, so only the same material can come back after a deletion.
+ */
+@Injectable()
+export class ImportService {
+  constructor(
+    @Inject(KMS_CONFIG) private readonly cfg: KmsConfig,
+    @Inject(KeyStore) private readonly store: KeyStore,
+    private readonly keys: KeysService,
+    private readonly repo: ImportRepository,
+    private readonly feed: ChangeFeed,
+    private readonly clock: Clock,
+  ) {}
+
+  /** New parameters; the key's previous ones stop working and their key pair is destroyed. */
+  async parameters(p: Principal, keyId: string, algorithm: string, keySpec: string): Promise<ImportParameters> {
+    if (!(WRAPPING_ALGORITHMS as readonly string[]).includes(algorithm)) throw new InvalidParameterError('WrappingAlgorithm', `WrappingAlgorithm must be one of ${WRAPPING_ALGORITHMS.join(', ')}`);
+    if (keySpec !== WRAPPING_KEY_SPEC) throw new InvalidParameterError('WrappingKeySpec', `WrappingKeySpec must be ${WRAPPING_KEY_SPEC}`);
+    await this.externalKey(p, keyId, 'GetImportParameters');
+    const supported = await this.store.wrappingAlgorithms();
+    if (!supported.includes(algorithm as WrappingAlgorithm)) {
+      throw new InvalidParameterError('WrappingAlgorithm', `this service's HSM cannot unwrap with ${algorithm}; it supports ${supported.join(', ') || 'no wrapping algorithm'}`);
+    }
+    const wrappingKeyId = crypto.randomUUID();
+    const publicKey = await this.store.createWrappingKey({ id: wrappingKeyId }, `kms import ${keyId}`);
+    const importToken = crypto.randomBytes(32).toString('base64');
+    const now = this.clock.nowSeconds();
+    const row: ImportParametersEntity = {
+      keyId,
+      tokenHash: sha256(importToken).toString('hex'),
+      wrappingAlgorithm: algorithm,
+      wrappingKeySpec: keySpec,
+      wrappingKeyId,
+      publicKey: publicKey.toString('base64'),
+      createdAt: now,
+      expiresAt: now + PARAMETERS_SECONDS,
+    };
+    let replaced: string | null;
+    try {
+      replaced = await this.repo.putParameters(row);
+    } catch (e) {
+      await this.store.destroy({ id: wrappingKeyId }).catch(() => undefined);
+      throw e;
+    }
+    if (replaced) await this.store.destroy({ id: replaced });
+    return { keyId, importToken, publicKey, validTo: row.expiresAt };
+  }
+
+  /** First import (PendingImport -> Enabled), or the same material again (a new ValidTo). */
+  async importMaterial(p: Principal, input: ImportInput): Promise<void> {
+    const { keyId, validTo } = input;
+    const now = this.clock.nowSeconds();
+    if (validTo !== 0 && (validTo <= now || validTo > MAX_VALID_TO)) throw new InvalidParameterError('ValidTo', `ValidTo must be 0 (never expires) or a Unix time after now and at most ${MAX_VALID_TO}`);
+    const key = await this.externalKey(p, keyId, 'Import');
+    // BindCloudResource promises the product that the key's material does not expire.
+    if (validTo !== 0 && (await this.repo.isBound(keyId))) throw new InvalidParameterError('ValidTo', `CMK ${keyId} is used by a cloud product, so its material cannot expire: ValidTo must be 0`);
+    const params = await this.currentParameters(keyId, input.importToken, now);
+    const bytes = this.cfg.regions.find((r) => r.name === key.region)?.standard === 'GM' ? 16 : 32;
+    const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId, version: 1, wrapped: null, createdAt: now };
+    try {
+      await this.store.importAes({ id: version.id }, `cmk ${keyId} v1`, bytes, { id: params.wrappingKeyId }, params.wrappingAlgorithm as WrappingAlgorithm, input.wrapped);
+    } catch (e) {
+      // A newer GetParametersForImport may have destroyed the wrapping key meanwhile.
+      if (!(e instanceof DomainError) && !(await this.repo.hasParameters(keyId, params.wrappingKeyId))) throw expired();
+      throw e;
+    }
+    let kept = false;
+    try {
+      const check = sha256(await this.store.checkValue({ id: version.id })).toString('hex');
+      kept = await this.record(key, version, check, validTo, now);
+    } finally {
+      // A re-import keeps the object the key already has; a refused import leaves none.
+      if (!kept) await this.store.destroy({ id: version.id });
+    }
+    Log.info('key material imported', { keyId, uin: key.uin, region: key.region, validTo, again: !kept });
+  }
+
+  /** Back to PendingImport; the key's check value stays, so only the same material can come back. */
+  async deleteMaterial(p: Principal, keyId: string): Promise<void> {
+    const key = await this.externalKey(p, keyId, 'DeleteMaterial');
+    if (await this.repo.isBound(keyId)) throw new KeyInUseError(`CMK ${keyId} is used by a cloud product; unbind it first`);
+    if (key.currentVersion === 0) return;
+    // Reach the token before changing anything: while it is away, answer so and keep the material.
+    for (const v of await this.repo.versions(keyId)) await this.store.exists({ id: v.id });
+    if (!(await this.dropMaterial(key))) throw new KeyStateError('changing', 'DeleteMaterial');
+  }
+
+  /**
+   * Removes a key's material: the rows first, in a write conditional on the key being as read
+   * (a concurrent re-import or deletion wins), then the token objects. False if it lost. An
+   * object the token fails to destroy is unreachable anyway; it is logged and left.
+   */
+  async dropMaterial(key: KeyEntity): Promise<boolean> {
+    const versions = await this.repo.transaction(async (m) => {
+      const removed = await this.repo.clearMaterial(m, key, this.clock.nowSeconds());
+      if (removed) await this.feed.publish(m, 'key', key.keyId);
+      return removed;
+    });
+    if (!versions) return false;
+    for (const v of versions) {
+      await this.store.destroy({ id: v.id }).catch((e: Error) => Log.warn('the token object of deleted key material was not destroyed', { keyId: key.keyId, object: v.id, error: e.message }));
+    }
+    return true;
+  }
+
+  /** Writes the outcome; true when `version` became the key's material. Judged once more if another writer came first. */
+  private async record(read: KeyEntity, version: KeyVersionEntity, check: string, validTo: number, now: number, retried = false): Promise<boolean> {
+    const key = retried ? await this.freshExternal(read.keyId, 'Import') : read;
+    if (key.materialCheck !== null && key.materialCheck !== check) throw new MaterialMismatchError('this is not the key material the CMK was imported with; only the same material can be imported again');
+    const activating = key.keyState === 'PendingImport';
+    const done = await this.repo.transaction(async (m) => {
+      const written = activating ? await this.repo.activate(m, key, version, { validTo, materialCheck: check }) : await this.repo.renew(m, key, validTo, now);
+      if (written) await this.feed.publish(m, 'key', key.keyId);
+      return written;
+    });
+    if (done) return activating;
+    if (retried) throw new KeyStateError('changing', 'Import');
+    return this.record(read, version, check, validTo, now, true);
+  }
+
+  private async currentParameters(keyId: string, importToken: string, now: number): Promise<ImportParametersEntity> {
+    const row = await this.repo.parameters(keyId);
+    if (!row || row.expiresAt <= now || !crypto.timingSafeEqual(sha256(importToken), Buffer.from(row.tokenHash, 'hex'))) throw expired();
+    return row;
+  }
+
+  /** The caller's EXTERNAL key, read from the database, in a state that allows `op`. */
+  private async externalKey(p: Principal, keyId: string, op: KeyOperation): Promise<KeyEntity> {
+    await this.keys.get(p, keyId);
+    return this.freshExternal(keyId, op);
+  }
+
+  private async freshExternal(keyId: string, op: KeyOperation): Promise<KeyEntity> {
+    const key = await this.repo.key(keyId);
+    if (!key) throw new KeyNotFoundError(keyId);
+    if (key.origin !== 'EXTERNAL') throw new NotExternalKeyError(`CMK ${keyId} has material made by KMS (Origin KMS); only EXTERNAL keys (CreateKey Type 2) take imported material`);
+    assertAllowed(key.keyState, op);
+    return key;
+  }
+}
+
+const expired = () => new ImportTokenExpiredError('the ImportToken has expired or was replaced by a newer GetParametersForImport; call GetParametersForImport again');

@@ -1,0 +1,28 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { Log } from '../common/logger';
+import { Job, JobRunner } from '../jobs/job-runner';
+import { ImportRepository } from './import.repository';
+import { ImportService } from './import.service';
+
+/**
+ * Deletes imported material whose ValidTo has passed, as DeleteImportedKeyMaterial would
+ * (the key goes back to PendingImport). The write is conditional on the key's row as read,
+ * so a re-import that set a new ValidTo meanwhile keeps its material.
+ */
+@Injectable()
+export class MaterialExpiryJob implements Job, OnModuleInit {
+  readonly name = 'material-expiry';
+
+  constructor(private readonly repo: ImportRepository, private readonly imports: ImportService, private readonly clock: Clock, private readonly runner: JobRunner) {}
+
+  onModuleInit(): void {
+    this.runner.register(this);
+  }
+
+  async run(): Promise<void> {
+    for (const key of await this.repo.materialExpired(this.clock.nowSeconds(), 100)) {
+      if (await this.imports.dropMaterial(key)) Log.info('imported key material expired', { keyId: key.keyId, uin: key.uin, region: key.region, validTo: key.validTo });
+    }
+  }
+}
