@@ -4,9 +4,11 @@ import { TencentModule } from './api/tencent/tencent.module';
 import { KMS_CONFIG, KmsConfig } from './config/config';
 import { HealthController } from './health.controller';
 import { HsmModule } from './hsm/hsm.module';
+import { ImportModule } from './import/import.module';
 import { JobsModule } from './jobs/jobs.module';
 import { KeysModule } from './keys/keys.module';
 import { PersistenceModule } from './persistence/persistence.module';
+import { RotationModule } from './rotation/rotation.module';
 
 @Global()
 @Module({})
@@ -22,7 +24,7 @@ export class AppModule {
   static forRoot(cfg: KmsConfig, withHttp: boolean): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AccountsModule, KeysModule, ...(withHttp ? [TencentModule] : [])],
+      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? [TencentModule] : [])],
       controllers: withHttp ? [HealthController] : [],
     };
   }

@@ -5,17 +5,34 @@ import { InvalidCiphertextError, InvalidParameterError } from '../common/domain-
 import { cmkAlgorithms } from '../hsm/cmk-algorithms';
 import { KeyStore } from '../hsm/key-store';
 import { Token } from '../hsm/token';
+import { checkKeyId } from '../keys/key-params';
 import { KeyRecord } from '../keys/key-record';
 import { assertAllowed } from '../keys/key-states';
 import { KeysService } from '../keys/keys.service';
 import { AlgorithmCatalog, algorithmCatalog } from './algorithm-catalog';
-import { IV_BYTES, encodeBlob, encodeHeader, parseBlob } from './ciphertext-blob';
+import { IV_BYTES, ParsedBlob, encodeBlob, encodeHeader, parseBlob } from './ciphertext-blob';
 import { dataKeyBytes } from './data-key-spec';
 import { contextAad } from './encryption-context';
 import { RecipientKey } from './public-key-encryption';
 
 export const MAX_PLAINTEXT_BYTES = 4096;
 export const MAX_RANDOM_BYTES = 1024;
+
+export interface ReEncryptRequest {
+  blob: Buffer;
+  /** Absent: the blob's own key. */
+  destinationKeyId?: string;
+  sourceContext?: string;
+  destinationContext?: string;
+}
+
+export interface ReEncryptResult {
+  blob: Buffer;
+  keyId: string;
+  sourceKeyId: string;
+  /** False when the blob already was what re-encryption would make (same key, current version, same context), and is answered unchanged. */
+  reEncrypted: boolean;
+}
 
 export interface DataKeyRequest {
   keyId: string;
@@ -46,12 +63,32 @@ export class CryptoService {
   async decrypt(p: Principal, blob: Buffer, context?: string, recipient?: RecipientKey): Promise<{ keyId: string; plaintext: Buffer }> {
     const ctx = contextAad(context);
     const parsed = parseBlob(blob);
-    const rec = await this.keys.get(p, parsed.keyId);
+    const rec = await this.blobKey(p, parsed);
     assertAllowed(rec.key.keyState, 'Decrypt');
-    const material = rec.versions.get(parsed.keyVersion);
-    if (!material) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
-    const plaintext = await this.store.decrypt(material, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
+    const plaintext = await this.open(rec, parsed, ctx);
     return { keyId: parsed.keyId, plaintext: recipient ? recipient.encrypt(plaintext) : plaintext };
+  }
+
+  /**
+   * Opens the blob (the source key must allow Decrypt, and the source context must be the
+   * one it was sealed with) and seals the plaintext under the destination key's newest
+   * version and the destination context. Both keys are looked up before the token is used.
+   * The blob is always opened, so a wrong context or a forged blob never passes unnoticed,
+   * even when it is answered unchanged.
+   */
+  async reEncrypt(p: Principal, req: ReEncryptRequest): Promise<ReEncryptResult> {
+    if (req.destinationKeyId !== undefined) checkKeyId(req.destinationKeyId, 'DestinationKeyId');
+    const srcCtx = contextAad(req.sourceContext, 'SourceEncryptionContext');
+    const dstCtx = contextAad(req.destinationContext, 'DestinationEncryptionContext');
+    const parsed = parseBlob(req.blob);
+    const src = await this.blobKey(p, parsed);
+    assertAllowed(src.key.keyState, 'Decrypt');
+    const dst = req.destinationKeyId === undefined || req.destinationKeyId === src.key.keyId ? src : await this.keys.get(p, req.destinationKeyId);
+    assertAllowed(dst.key.keyState, 'Encrypt');
+    const plaintext = await this.open(src, parsed, srcCtx);
+    const unchanged = dst.key.keyId === src.key.keyId && parsed.keyVersion === dst.key.currentVersion && srcCtx.equals(dstCtx);
+    const blob = unchanged ? req.blob : await this.seal(dst, dstCtx, plaintext);
+    return { blob, keyId: dst.key.keyId, sourceKeyId: parsed.keyId, reEncrypted: !unchanged };
   }
 
   /**
@@ -82,6 +119,23 @@ export class CryptoService {
     const rec = await this.keys.get(p, keyId);
     assertAllowed(rec.key.keyState, 'Encrypt');
     return rec;
+  }
+
+  /**
+   * The key a blob names. A blob naming a version newer than the cached record comes from a
+   * rotation in another process that this one's change feed has not reported yet: read the
+   * key from the database rather than call a good ciphertext invalid.
+   */
+  private async blobKey(p: Principal, parsed: ParsedBlob): Promise<KeyRecord> {
+    const rec = await this.keys.get(p, parsed.keyId);
+    return parsed.keyVersion > rec.key.currentVersion ? this.keys.getUncached(p, parsed.keyId) : rec;
+  }
+
+  /** The blob's plaintext, from the key version the blob names. */
+  private open(rec: KeyRecord, parsed: ParsedBlob, ctx: Buffer): Promise<Buffer> {
+    const material = rec.versions.get(parsed.keyVersion);
+    if (!material) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
+    return this.store.decrypt(material, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
   }
 
   private async seal(rec: KeyRecord, ctx: Buffer, plaintext: Buffer): Promise<Buffer> {

@@ -117,6 +117,14 @@ export class KeysService {
     return rec;
   }
 
+  /** As `get`, but read from the database: for a caller that knows the cached record is older than what it holds. */
+  async getUncached(p: Principal, keyId: string): Promise<KeyRecord> {
+    await this.get(p, keyId);
+    const rec = await this.repo.load(keyId);
+    if (!rec) throw new KeyNotFoundError(keyId);
+    return rec;
+  }
+
   async getMany(p: Principal, keyIds: string[]): Promise<KeyRecord[]> {
     checkKeyIds(keyIds);
     return Promise.all(keyIds.map((id) => this.get(p, id)));
@@ -210,10 +218,7 @@ export class KeysService {
 
   /** Management operations read the row itself, not the cache, and write conditionally on the state they read. */
   private async fresh(p: Principal, keyId: string): Promise<KeyEntity> {
-    await this.get(p, keyId);
-    const rec = await this.repo.load(keyId);
-    if (!rec) throw new KeyNotFoundError(keyId);
-    return rec.key;
+    return (await this.getUncached(p, keyId)).key;
   }
 
   private async check(key: KeyEntity, op: KeyOperation): Promise<void> {

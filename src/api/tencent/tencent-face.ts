@@ -5,12 +5,16 @@ import { accountResource, authorize } from '../../accounts/policy';
 import { Principal } from '../../accounts/principal';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { CryptoService } from '../../crypto/crypto.service';
+import { ImportService } from '../../import/import.service';
 import { KeysService } from '../../keys/keys.service';
+import { RotationService } from '../../rotation/rotation.service';
 import { ActionDef } from './actions/action';
 import { cryptoActions } from './actions/crypto.actions';
 import { deploymentActions } from './actions/deployment.actions';
+import { importActions } from './actions/import.actions';
 import { keyActions } from './actions/key.actions';
 import { lifecycleActions } from './actions/lifecycle.actions';
+import { rotationActions } from './actions/rotation.actions';
 import { serviceActions } from './actions/service.actions';
 import { Authenticator } from './authenticator';
 import { DEFAULT_RATE_LIMITS, FALLBACK_RATE_LIMIT } from './rate-limits';
@@ -40,8 +44,10 @@ export class TencentFace {
     private readonly limiter: RateLimiter,
     keys: KeysService,
     cryptoService: CryptoService,
+    rotation: RotationService,
+    imports: ImportService,
   ) {
-    for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...deploymentActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
+    for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...rotationActions(rotation), ...importActions(imports), ...deploymentActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
     this.regions = new Set(cfg.regions.map((r) => r.name));
   }
 

@@ -1,11 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../../accounts/accounts.module';
 import { CryptoModule } from '../../crypto/crypto.module';
+import { ImportModule } from '../../import/import.module';
 import { KeysModule } from '../../keys/keys.module';
 import { QuotasModule } from '../../quotas/quotas.module';
+import { RotationModule } from '../../rotation/rotation.module';
 import { Authenticator } from './authenticator';
 import { NonceStore } from './nonce-store';
 import { TencentFace } from './tencent-face';
 
-@Module({ imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule], providers: [Authenticator, NonceStore, TencentFace], exports: [TencentFace] })
+@Module({ imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule, RotationModule, ImportModule], providers: [Authenticator, NonceStore, TencentFace], exports: [TencentFace] })
 export class TencentModule {}

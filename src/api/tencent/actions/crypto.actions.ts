@@ -35,6 +35,22 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
       },
     },
     {
+      name: 'ReEncrypt',
+      params: ['CiphertextBlob', 'DestinationKeyId', 'SourceEncryptionContext', 'DestinationEncryptionContext'],
+      async run({ principal, params }) {
+        const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
+        // An empty DestinationKeyId means the blob's own key, as documented.
+        const destinationKeyId = params.str('DestinationKeyId') || undefined;
+        const r = await crypto.reEncrypt(principal, {
+          blob,
+          destinationKeyId,
+          sourceContext: params.str('SourceEncryptionContext'),
+          destinationContext: params.str('DestinationEncryptionContext'),
+        });
+        return { CiphertextBlob: r.blob.toString('base64'), KeyId: r.keyId, SourceKeyId: r.sourceKeyId, ReEncrypted: r.reEncrypted };
+      },
+    },
+    {
       name: 'GenerateDataKey',
       params: ['KeyId', 'KeySpec', 'NumberOfBytes', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
       async run({ principal, params }) {

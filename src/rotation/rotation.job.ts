@@ -1,0 +1,35 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Clock } from '../common/clock';
+import { Job, JobRunner } from '../jobs/job-runner';
+import { RotationRepository } from './rotation.repository';
+import { DAY, RotationService } from './rotation.service';
+
+/**
+ * Rotates Enabled keys whose NextRotateTime has come, and schedules the next rotation a full
+ * period later. A key that changed since it was read (rotated by hand, disabled, its schedule
+ * changed) loses the conditional write and is judged again on the next run. Disabled and
+ * archived keys are not rotated: a key that falls due while disabled is rotated on the first
+ * run after it is enabled again.
+ */
+@Injectable()
+export class RotationJob implements Job, OnModuleInit {
+  readonly name = 'key-rotation';
+
+  constructor(
+    private readonly rotation: RotationService,
+    private readonly repo: RotationRepository,
+    private readonly clock: Clock,
+    private readonly runner: JobRunner,
+  ) {}
+
+  onModuleInit(): void {
+    this.runner.register(this);
+  }
+
+  async run(): Promise<void> {
+    const now = this.clock.nowSeconds();
+    for (const key of await this.repo.due(now, 100)) {
+      await this.rotation.rotate(key, { lastRotateTime: now, nextRotateTime: now + key.rotateDays * DAY }, 'scheduled');
+    }
+  }
+}

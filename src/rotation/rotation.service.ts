@@ -1,0 +1,122 @@
+import { Inject, Injectable } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import { Principal } from '../accounts/principal';
+import { Clock } from '../common/clock';
+import { ExternalKeyCannotRotateError, InvalidParameterError, KeyNotFoundError } from '../common/domain-errors';
+import { Log } from '../common/logger';
+import { KeyStore } from '../hsm/key-store';
+import { KeyOperation, assertAllowed } from '../keys/key-states';
+import { KeyVersionEntity } from '../keys/key-version.entity';
+import { KeyEntity } from '../keys/key.entity';
+import { KeysService } from '../keys/keys.service';
+import { ChangeFeed } from '../persistence/change-feed';
+import { RotationFields, RotationRepository } from './rotation.repository';
+
+export const DAY = 86_400;
+export const DEFAULT_ROTATE_DAYS = 365;
+
+/** What a rotation records besides the new version. */
+export type RotationTimes = Pick<KeyEntity, 'lastRotateTime' | 'nextRotateTime'>;
+
+/**
+ * Key rotation: the schedule (EnableKeyRotation, DisableKeyRotation), the status, and
+ * rotation itself, which adds a version of new AES-256 material in the token and makes it
+ * the one Encrypt uses. Older versions stay, so every ciphertext still decrypts.
+ */
+@Injectable()
+export class RotationService {
+  constructor(
+    private readonly keys: KeysService,
+    private readonly repo: RotationRepository,
+    @Inject(KeyStore) private readonly store: KeyStore,
+    private readonly feed: ChangeFeed,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Enabling again with the same period keeps the date; a new period counts from now. */
+  enable(p: Principal, keyId: string, rotateDays = DEFAULT_ROTATE_DAYS): Promise<void> {
+    if (!Number.isInteger(rotateDays) || rotateDays < 7 || rotateDays > 365) throw new InvalidParameterError('RotateDays', 'RotateDays must be 7..365', 'value');
+    return this.schedule(p, keyId, 'EnableRotation', (k, now) =>
+      k.rotationEnabled && k.rotateDays === rotateDays ? null : { rotationEnabled: true, rotateDays, nextRotateTime: now + rotateDays * DAY },
+    );
+  }
+
+  disable(p: Principal, keyId: string): Promise<void> {
+    return this.schedule(p, keyId, 'DisableRotation', (k) => (k.rotationEnabled ? { rotationEnabled: false, rotateDays: 0, nextRotateTime: 0 } : null));
+  }
+
+  async enabled(p: Principal, keyId: string): Promise<boolean> {
+    return (await this.keys.get(p, keyId)).key.rotationEnabled;
+  }
+
+  /**
+   * RotateKey: rotates at once and answers the new version's id. With rotation enabled the
+   * next scheduled rotation moves to a full period from now, so no version outlives it.
+   */
+  async rotateNow(p: Principal, keyId: string): Promise<string> {
+    await this.keys.get(p, keyId);
+    // A lost write means another writer changed the key and succeeded, so this loop ends;
+    // each round judges the key as it is now.
+    for (;;) {
+      const key = await this.fresh(keyId, 'Rotate');
+      const now = this.clock.nowSeconds();
+      const id = await this.rotate(key, { lastRotateTime: now, nextRotateTime: key.rotationEnabled ? now + key.rotateDays * DAY : 0 }, 'manual');
+      if (id) return id;
+    }
+  }
+
+  /**
+   * Generates the next version in the token and makes it current if the key is still as
+   * read; otherwise destroys the new material and answers null. Returns the version id.
+   */
+  async rotate(key: KeyEntity, times: RotationTimes, trigger: 'manual' | 'scheduled'): Promise<string | null> {
+    const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId: key.keyId, version: key.currentVersion + 1, wrapped: null, createdAt: times.lastRotateTime };
+    const created = await this.store.createAes({ id: version.id }, `cmk ${key.keyId} v${version.version}`, 32);
+    version.wrapped = created.wrapped?.toString('base64') ?? null;
+    const material = { id: version.id, wrapped: created.wrapped };
+    let won: boolean;
+    try {
+      won = await this.repo.transaction(async (m) => {
+        if (!(await this.repo.advance(m, key, version, times))) return false;
+        await this.feed.publish(m, 'key', key.keyId);
+        return true;
+      });
+    } catch (e) {
+      await this.store.destroy(material).catch(() => undefined);
+      throw e;
+    }
+    if (!won) {
+      await this.store.destroy(material);
+      Log.info('cmk rotation lost to a concurrent change; new material destroyed', { keyId: key.keyId, version: version.version, trigger });
+      return null;
+    }
+    Log.info('cmk rotated', { keyId: key.keyId, version: version.version, versionId: version.id, trigger });
+    return version.id;
+  }
+
+  private async schedule(p: Principal, keyId: string, op: KeyOperation, patch: (k: KeyEntity, now: number) => RotationFields | null): Promise<void> {
+    await this.keys.get(p, keyId);
+    // As in rotateNow: a lost write is another writer's success; judge again.
+    for (;;) {
+      const key = await this.fresh(keyId, op);
+      const now = this.clock.nowSeconds();
+      const next = patch(key, now);
+      if (!next) return;
+      const done = await this.repo.transaction(async (m) => {
+        if (!(await this.repo.setSchedule(m, key, { ...next, updatedAt: now }))) return false;
+        await this.feed.publish(m, 'key', keyId);
+        return true;
+      });
+      if (done) return;
+    }
+  }
+
+  /** The key's row, checked for `op`: imported material never rotates, and the state must allow it. */
+  private async fresh(keyId: string, op: KeyOperation): Promise<KeyEntity> {
+    const key = await this.repo.find(keyId);
+    if (!key) throw new KeyNotFoundError(keyId);
+    if (op !== 'DisableRotation' && key.origin === 'EXTERNAL') throw new ExternalKeyCannotRotateError('the CMK holds imported material, which cannot be rotated');
+    assertAllowed(key.keyState, op);
+    return key;
+  }
+}
