@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -6,6 +5,7 @@ import * as path from 'node:path';
 import { Client as Pg } from 'pg';
 import { deletePrivateKey, newMaterial, openBlob, privateKeys, wrapMaterial } from './support/byok';
 import { Credential, KmsService } from './support/kms-service';
+import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
 import { sendFresh, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
@@ -454,32 +454,20 @@ describe('token failures', () => {
   });
 
   describe('a token that goes away', () => {
-    const ROOT = path.resolve(__dirname, '..');
-    const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
-    let dir: string;
-    let unplug: string;
+    let token: UnpluggableToken;
     let svc: KmsService;
     let cred: Credential;
 
     beforeAll(async () => {
-      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-byok-unplug-'));
-      const module = path.join(dir, 'unpluggable.so');
-      execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
-      fs.mkdirSync(path.join(dir, 'tokens'));
-      const conf = path.join(dir, 'softhsm2.conf');
-      fs.writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
-      execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', 'user-secret'], { env: { ...process.env, SOFTHSM2_CONF: conf } });
-      unplug = path.join(dir, 'unplugged');
-      const profile = path.join(dir, 'unpluggable.json');
-      fs.writeFileSync(profile, JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs: 200, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplug, UNPLUG_REAL_MODULE: SOFTHSM } }));
-      svc = await KmsService.start({ env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'user-secret', KMS_RATE_LIMITS: 'off' } });
+      token = unpluggableToken('kms-byok-unplug', 200);
+      svc = await KmsService.start({ env: { KMS_HSM_PROFILE: token.profile, KMS_HSM_PIN: UNPLUGGABLE_PIN, KMS_RATE_LIMITS: 'off' } });
       cred = await svc.createAccount('byok-unplugged');
       // Let the credential's change event pass, so that requests authenticate without the token.
       await sleep(600);
     });
     afterAll(async () => {
       await svc.stop();
-      fs.rmSync(dir, { recursive: true, force: true });
+      token.remove();
     });
 
     it('answers ServiceTemporaryUnavailable from all three actions and changes nothing', async () => {
@@ -492,7 +480,7 @@ describe('token failures', () => {
       const pi = await u.GetParametersForImport({ KeyId: imported, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' });
       await u.ImportKeyMaterial({ KeyId: imported, ImportToken: pi.ImportToken!, EncryptedKeyMaterial: wrapMaterial(m.dir, pi.PublicKey!, 'RSAES_OAEP_SHA_1') });
 
-      fs.writeFileSync(unplug, '');
+      token.unplug();
       const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
       expect(await codeOf(u.ImportKeyMaterial({ KeyId: id, ImportToken: p.ImportToken!, EncryptedKeyMaterial }))).toBe(UNAVAILABLE);
       expect(await codeOf(u.GetParametersForImport({ KeyId: id, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' }))).toBe(UNAVAILABLE);
@@ -500,7 +488,7 @@ describe('token failures', () => {
       expect((await u.DescribeKey({ KeyId: imported })).KeyMetadata!.KeyState).toBe('Enabled');
       expect((await u.DescribeKey({ KeyId: id })).KeyMetadata!.KeyState).toBe('PendingImport');
 
-      fs.rmSync(unplug);
+      token.plugIn();
       const until = Date.now() + 10_000;
       while (Date.now() < until && (await codeOf(u.ImportKeyMaterial({ KeyId: id, ImportToken: p.ImportToken!, EncryptedKeyMaterial }))) !== 'OK') await sleep(200);
       expect((await u.DescribeKey({ KeyId: id })).KeyMetadata!.KeyState).toBe('Enabled');

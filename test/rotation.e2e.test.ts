@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Credential, KmsService } from './support/kms-service';
+import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
 import { send, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
@@ -314,31 +314,16 @@ describe('the rotation job', () => {
 });
 
 describe('a token that goes away during rotation', () => {
-  const ROOT = path.resolve(__dirname, '..');
-  const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
-  let dir: string;
-  let unplugFile: string;
+  let token: UnpluggableToken;
   let svc: KmsService;
   let cred: Credential;
   let clock: string;
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-rotate-unplug-'));
-    const module = path.join(dir, 'unpluggable.so');
-    execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
-    fs.mkdirSync(path.join(dir, 'tokens'));
-    const conf = path.join(dir, 'softhsm2.conf');
-    fs.writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
-    execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', 'user-secret'], { env: { ...process.env, SOFTHSM2_CONF: conf } });
-    unplugFile = path.join(dir, 'unplugged');
-    clock = path.join(dir, 'clock');
+    token = unpluggableToken('kms-rotate-unplug', 200);
+    clock = path.join(token.dir, 'clock');
     fs.writeFileSync(clock, '0');
-    const profile = path.join(dir, 'unpluggable.json');
-    fs.writeFileSync(
-      profile,
-      JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs: 200, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM } }),
-    );
-    svc = await KmsService.start({ env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'user-secret', KMS_TEST_CLOCK_FILE: clock, KMS_JOB_INTERVAL_MS: '100', KMS_LOG_LEVEL: 'info', KMS_RATE_LIMITS: 'off' } });
+    svc = await KmsService.start({ env: { KMS_HSM_PROFILE: token.profile, KMS_HSM_PIN: UNPLUGGABLE_PIN, KMS_TEST_CLOCK_FILE: clock, KMS_JOB_INTERVAL_MS: '100', KMS_LOG_LEVEL: 'info', KMS_RATE_LIMITS: 'off' } });
     cred = await svc.createAccount('unplugged-rotation');
     // Let the service see the new credential's change event before it caches the credential,
     // so that requests need no token to authenticate while it is away.
@@ -346,7 +331,7 @@ describe('a token that goes away during rotation', () => {
   });
   afterAll(async () => {
     await svc.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    token.remove();
   });
 
   it('RotateKey answers ServiceTemporaryUnavailable and changes nothing; the job retries until the token is back', async () => {
@@ -354,7 +339,7 @@ describe('a token that goes away during rotation', () => {
     const id = (await u.CreateKey({ Alias: 'unplugged' })).KeyId!;
     await u.EnableKeyRotation({ KeyId: id, RotateDays: 7 });
     const before = (await u.DescribeKey({ KeyId: id })).KeyMetadata!;
-    fs.writeFileSync(unplugFile, '');
+    token.unplug();
     expect(await codeOf(u.RotateKey({ KeyId: id }))).toBe('UnsupportedOperation.ServiceTemporaryUnavailable');
     expect(await codeOf(u.GetKeyRotationStatus({ KeyId: id }))).toBe('OK');
     fs.writeFileSync(clock, String(8 * DAY));
@@ -363,7 +348,7 @@ describe('a token that goes away during rotation', () => {
     expect(svc.logs).toContain(tried);
     expect((await u.DescribeKey({ KeyId: id })).KeyMetadata).toEqual(before);
 
-    fs.rmSync(unplugFile);
+    token.plugIn();
     const until = Date.now() + 10_000;
     while (Date.now() < until && (await u.DescribeKey({ KeyId: id })).KeyMetadata!.LastRotateTime === 0) await sleep(100);
     const after = (await u.DescribeKey({ KeyId: id })).KeyMetadata!;

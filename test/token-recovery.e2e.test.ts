@@ -1,8 +1,7 @@
-import { execFileSync, spawn } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as os from 'node:os';
+import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { Credential, KmsService } from './support/kms-service';
+import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 /**
@@ -12,34 +11,20 @@ import { b64, codeOf, kmsClient } from './support/tencent-client';
  */
 
 const ROOT = path.resolve(__dirname, '..');
-const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
 const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
 
-let dir: string;
-let unplugFile: string;
+let token: UnpluggableToken;
 let kms: KmsService;
 let cred: Credential;
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-unplug-'));
-  const module = path.join(dir, 'unpluggable.so');
-  execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
-  fs.mkdirSync(path.join(dir, 'tokens'));
-  const conf = path.join(dir, 'softhsm2.conf');
-  fs.writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
-  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', 'user-secret'], { env: { ...process.env, SOFTHSM2_CONF: conf } });
-  unplugFile = path.join(dir, 'unplugged');
-  const profile = path.join(dir, 'unpluggable.json');
-  fs.writeFileSync(
-    profile,
-    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs: 500, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM } }),
-  );
-  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'user-secret', KMS_LOG_LEVEL: 'info', KMS_RATE_LIMITS: 'off' } });
+  token = unpluggableToken('kms-unplug', 500);
+  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: token.profile, KMS_HSM_PIN: UNPLUGGABLE_PIN, KMS_LOG_LEVEL: 'info', KMS_RATE_LIMITS: 'off' } });
   cred = await kms.createAccount('unplug');
 });
 afterAll(async () => {
   await kms.stop();
-  fs.rmSync(dir, { recursive: true, force: true });
+  token.remove();
 });
 
 interface Sample {
@@ -69,7 +54,7 @@ it('fails fast while the token is away and recovers without a restart', async ()
 
   await sleep(1000);
   const unpluggedAt = Date.now();
-  fs.writeFileSync(unplugFile, '');
+  token.unplug();
   await sleep(2000);
   // While away: the other token operations fail fast too, and health says so.
   expect(await codeOf(c.CreateKey({ Alias: 'while-away' }))).toBe(UNAVAILABLE);
@@ -77,7 +62,7 @@ it('fails fast while the token is away and recovers without a restart', async ()
   expect(await codeOf(c.Decrypt({ CiphertextBlob: before }))).toBe(UNAVAILABLE);
   expect((await fetch(`http://${kms.endpoint}/_kms/health`)).status).toBe(503);
   const pluggedAt = Date.now();
-  fs.rmSync(unplugFile);
+  token.plugIn();
   await sleep(3000);
   running = false;
   await Promise.all(load);
@@ -103,14 +88,14 @@ it('fails fast while the token is away and recovers without a restart', async ()
   expect([...pidsAfter].sort()).toEqual([...pidsBefore].sort());
   expect(kms.logs).toMatch(/hsm token unavailable/);
   expect(kms.logs).toMatch(/hsm token available again/);
-  expect(kms.logs).not.toContain('user-secret');
+  expect(kms.logs).not.toContain(UNPLUGGABLE_PIN);
 }, 60_000);
 
 it('refuses to start with a wrong PIN, and does not retry it', async () => {
-  const profile = path.join(dir, 'unpluggable.json');
+  const profile = token.profile;
   const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
     const p = spawn(process.execPath, [path.join(ROOT, 'bin/kms.js'), 'serve'], {
-      env: { ...process.env, KMS_DATA_DIR: path.join(dir, 'data-wrong-pin'), KMS_PORT: '0', KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'wrong-pin' },
+      env: { ...process.env, KMS_DATA_DIR: path.join(token.dir, 'data-wrong-pin'), KMS_PORT: '0', KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'wrong-pin' },
     });
     let text = '';
     p.stdout.on('data', (d: Buffer) => (text += d));

@@ -1,0 +1,45 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+export const SOFTHSM_MODULE = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
+export const UNPLUGGABLE_PIN = 'user-secret';
+
+export interface UnpluggableToken {
+  dir: string;
+  /** The HSM profile (a file) to give the service as KMS_HSM_PROFILE. */
+  profile: string;
+  unplug(): void;
+  plugIn(): void;
+  remove(): void;
+}
+
+/**
+ * A fresh SoftHSM token behind test/support/unpluggable-pkcs11.c (compiled here with gcc),
+ * which answers CKR_DEVICE_REMOVED while unplugged: a token that can be pulled out and put
+ * back. (p11-kit server would do, but Debian 12's p11-kit 0.24.1 does not forward AES-GCM.)
+ */
+export function unpluggableToken(prefix: string, reloadIntervalMs: number): UnpluggableToken {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
+  const module = path.join(dir, 'unpluggable.so');
+  execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
+  fs.mkdirSync(path.join(dir, 'tokens'));
+  const conf = path.join(dir, 'softhsm2.conf');
+  fs.writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
+  execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', UNPLUGGABLE_PIN], { env: { ...process.env, SOFTHSM2_CONF: conf } });
+  const unplugFile = path.join(dir, 'unplugged');
+  const profile = path.join(dir, 'unpluggable.json');
+  fs.writeFileSync(
+    profile,
+    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE } }),
+  );
+  return {
+    dir,
+    profile,
+    unplug: () => fs.writeFileSync(unplugFile, ''),
+    plugIn: () => fs.rmSync(unplugFile, { force: true }),
+    remove: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
