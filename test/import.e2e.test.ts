@@ -131,14 +131,14 @@ describe('the import guide, step by step', () => {
   it('takes 256-bit material in FIPS regions and 128-bit material in GM regions, nothing else', async () => {
     const fips = await newKey('fips-length');
     const short = await failure(c().ImportKeyMaterial({ KeyId: fips, ...(await wrapped(fips, material(16))) }));
-    expect(short).toEqual({ code: 'InvalidParameter', message: expect.stringContaining('256 bits') });
+    expect(short).toEqual({ code: 'InvalidParameter.DecryptMaterialError', message: expect.stringContaining('256-bit') });
     expect((await meta(fips)).KeyState).toBe('PendingImport');
     expect(await objectsOf(fips)).toHaveLength(0);
     expect(await importInto(fips, material(32))).toBe('OK');
 
     const gm = await newKey('gm-length', 2, 'ap-gm');
-    expect(await failure(c('ap-gm').ImportKeyMaterial({ KeyId: gm, ...(await wrapped(gm, material(32), 'ap-gm')) }))).toEqual({ code: 'InvalidParameter', message: expect.stringContaining('128 bits') });
-    expect(await failure(c('ap-gm').ImportKeyMaterial({ KeyId: gm, ...(await wrapped(gm, material(24), 'ap-gm')) }))).toMatchObject({ code: 'InvalidParameter' });
+    expect(await failure(c('ap-gm').ImportKeyMaterial({ KeyId: gm, ...(await wrapped(gm, material(32), 'ap-gm')) }))).toEqual({ code: 'InvalidParameter.DecryptMaterialError', message: expect.stringContaining('128-bit') });
+    expect(await failure(c('ap-gm').ImportKeyMaterial({ KeyId: gm, ...(await wrapped(gm, material(24), 'ap-gm')) }))).toMatchObject({ code: 'InvalidParameter.DecryptMaterialError' });
     expect(await objectsOf(gm)).toHaveLength(0);
     const m = material(16);
     expect(await importInto(gm, m, { region: 'ap-gm' })).toBe('OK');

@@ -61,7 +61,5 @@ export class NotExternalKeyError extends DomainError {}
 export class ImportTokenExpiredError extends DomainError {}
 /** The token cannot decrypt the EncryptedKeyMaterial with the wrapping key. */
 export class MaterialDecryptError extends DomainError {}
-/** The imported material is not as long as the region's keys. */
-export class MaterialLengthError extends DomainError {}
 /** Material imported again differs from what the key was imported with. */
 export class MaterialMismatchError extends DomainError {}

@@ -22,7 +22,4 @@ export class HandleCache {
   clear(): void {
     this.map.clear();
   }
-  get size(): number {
-    return this.map.size;
-  }
 }

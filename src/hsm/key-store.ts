@@ -46,7 +46,6 @@ export abstract class KeyStore {
   abstract decrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, sealed: Buffer): Promise<Buffer>;
   abstract destroy(ref: MaterialRef): Promise<void>;
   abstract exists(ref: MaterialRef): Promise<boolean>;
-  abstract attributes(ref: MaterialRef): Promise<MaterialAttributes>;
   /** Every secret key on the token with the attributes that keep it inside. */
   abstract audit(): Promise<MaterialAudit[]>;
   /** Bytes from the token's generator. */
@@ -58,8 +57,8 @@ export abstract class KeyStore {
   /**
    * Unwraps material encrypted to `wrappingKey` into a new AES key `ref` (sensitive, never
    * extractable, encrypt and decrypt only) of exactly `bytes` bytes. Throws
-   * MaterialDecryptError when the token cannot decrypt it and MaterialLengthError when it is
-   * not `bytes` long; neither leaves an object behind.
+   * MaterialDecryptError, the same for both, when the token cannot decrypt it or it is not
+   * `bytes` long (no padding oracle); neither leaves an object behind.
    */
   abstract importAes(ref: MaterialRef, label: string, bytes: 16 | 32, wrappingKey: MaterialRef, algorithm: WrappingAlgorithm, wrapped: Buffer): Promise<CreatedMaterial>;
   /** A value the token computes from a key's material: equal for equal material, and revealing nothing of it. */

@@ -6,7 +6,7 @@
 export class SessionPool {
   private idle: Buffer[] = [];
   private open = 0;
-  private waiters: Array<(s: Buffer) => void> = [];
+  private waiters: Array<{ resolve: (s: Buffer) => void; reject: (e: Error) => void }> = [];
 
   constructor(private readonly max: number, private readonly openSession: () => Buffer, private readonly closeSession: (s: Buffer) => void) {}
 
@@ -25,12 +25,12 @@ export class SessionPool {
   acquire(): Promise<Buffer> {
     const s = this.tryAcquire();
     if (s) return Promise.resolve(s);
-    return new Promise((resolve) => this.waiters.push(resolve));
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
   }
 
   release(s: Buffer): void {
     const w = this.waiters.shift();
-    if (w) w(s);
+    if (w) w.resolve(s);
     else this.idle.push(s);
   }
 
@@ -47,20 +47,17 @@ export class SessionPool {
       try {
         const fresh = this.openSession();
         this.open++;
-        w(fresh);
-      } catch {
-        this.waiters.unshift(w);
+        w.resolve(fresh);
+      } catch (e) {
+        w.reject(e as Error);
       }
     }
   }
 
-  /** Forgets every session (the module was finalized, which closed them all). */
-  reset(): void {
+  /** Forgets every session (the module is finalized, which closes them all) and fails whoever waits for one. */
+  reset(reason: () => Error): void {
     this.idle = [];
     this.open = 0;
-  }
-
-  get size(): number {
-    return this.open;
+    for (const w of this.waiters.splice(0)) w.reject(reason());
   }
 }

@@ -1,5 +1,5 @@
 import * as pkcs11 from 'pkcs11js';
-import { InvalidCiphertextError, MaterialDecryptError, MaterialLengthError } from '../common/domain-errors';
+import { InvalidCiphertextError, MaterialDecryptError } from '../common/domain-errors';
 import { Log } from '../common/logger';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
@@ -60,10 +60,6 @@ export class TokenKeyStore extends KeyStore {
     return this.token.exists(ckaId(ref));
   }
 
-  attributes(ref: MaterialRef): Promise<MaterialAttributes> {
-    return this.token.withObject(ckaId(ref), (m, s, key) => readAttributes(m, s, key));
-  }
-
   audit(): Promise<MaterialAudit[]> {
     return this.token.exec((m, s) => {
       m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY }]);
@@ -98,7 +94,9 @@ export class TokenKeyStore extends KeyStore {
   }
 
   async importAes(ref: MaterialRef, label: string, bytes: 16 | 32, wrappingKey: MaterialRef, algorithm: WrappingAlgorithm, wrapped: Buffer): Promise<CreatedMaterial> {
-    const undecryptable = new MaterialDecryptError(`the EncryptedKeyMaterial does not decrypt with this ImportToken's wrapping key and ${algorithm}`);
+    // One answer for bad padding and for a wrong length alike: telling them apart would make
+    // PKCS#1 v1.5 unwrapping a padding oracle (Bleichenbacher).
+    const undecryptable = new MaterialDecryptError(`the EncryptedKeyMaterial does not decrypt, with this ImportToken's wrapping key and ${algorithm}, to ${bytes * 8}-bit key material`);
     if (wrapped.length !== WRAPPING_KEY_BITS / 8) throw undecryptable;
     try {
       await this.token.withObject(ckaId(wrappingKey), (m, s, unwrapping) => {
@@ -109,7 +107,7 @@ export class TokenKeyStore extends KeyStore {
         } finally {
           if (!fits) m.C_DestroyObject(s, key);
         }
-        if (!fits) throw new MaterialLengthError(`the key material must be ${bytes * 8} bits long in this region`);
+        if (!fits) throw undecryptable;
       });
     } catch (e) {
       if (e instanceof HsmDataInvalidError) throw undecryptable;

@@ -11,13 +11,6 @@ export type Handle = Buffer;
 /** One Cryptoki call sequence on a session; `async` says which pkcs11js variants to use. */
 export type TokenOp<T> = (m: Pkcs11, session: Handle, async: boolean) => T | Promise<T>;
 
-export interface TokenDescription {
-  label: string;
-  manufacturer: string;
-  model: string;
-  serial: string;
-  module: string;
-}
 
 /**
  * One PKCS#11 token, as Cosmian's HSM crate does it: a long-lived login session, a fresh
@@ -38,7 +31,6 @@ export class Token {
   private lastAttempt = 0;
   private fatal: Error | null = null;
   private stopped = false;
-  description: TokenDescription | null = null;
 
   constructor(private readonly profile: HsmProfile, private readonly pin: string) {}
 
@@ -50,9 +42,6 @@ export class Token {
   }
   supports(mechanism: number): boolean {
     return this.mechs.has(mechanism);
-  }
-  get mechanisms(): ReadonlySet<number> {
-    return this.mechs;
   }
 
   /** Connects and logs in; throws if the token cannot be used at all. */
@@ -72,13 +61,15 @@ export class Token {
   /** Runs `op` on a pooled session. */
   async exec<T>(op: TokenOp<T>): Promise<T> {
     const pool = this.ready();
+    // The module that opened the pool's sessions: after a reload they belong to no module.
+    const m = this.m!;
     let session: Handle;
     try {
       session = pool.tryAcquire() ?? (await pool.acquire());
     } catch (e) {
       throw this.failure(e);
     }
-    return this.runOn(pool, session, op);
+    return this.runOn(m, pool, session, op);
   }
 
   /** Runs `op` with the handle of the object whose CKA_ID is `id`, looking it up again once if the cached handle went stale. */
@@ -134,14 +125,19 @@ export class Token {
     return this.pool;
   }
 
-  private async runOn<T>(pool: SessionPool, session: Handle, op: TokenOp<T>): Promise<T> {
+  private async runOn<T>(m: Pkcs11, pool: SessionPool, session: Handle, op: TokenOp<T>): Promise<T> {
     try {
-      const r = await op(this.m!, session, this.async);
+      const r = await op(m, session, this.async);
       pool.release(session);
       return r;
     } catch (e) {
-      // Some failures (CKR_ARGUMENTS_BAD) leave an operation active: never reuse such a session.
-      if (!isRecoverable(e)) pool.discard(session);
+      if (!isRecoverable(e)) {
+        // CKR_ARGUMENTS_BAD (and errors raised between two calls) can leave an operation
+        // active: such a session is closed. After any other failure it is clean again.
+        const code = ckrOf(e) ?? (e instanceof HsmError ? e.ckr : undefined);
+        if (code === undefined || code === pkcs11.CKR_ARGUMENTS_BAD || code === pkcs11.CKR_OPERATION_ACTIVE) pool.discard(session);
+        else pool.release(session);
+      }
       throw this.failure(e);
     }
   }
@@ -158,7 +154,7 @@ export class Token {
     this.up = false;
     this.downReason = reason;
     Log.warn('hsm token unavailable; reloading the module in the background', { reason, profile: this.profile.name });
-    this.pool?.reset();
+    this.pool?.reset(() => new TokenUnavailableError(reason));
     this.handles.clear();
     this.scheduleReload();
   }
@@ -189,7 +185,7 @@ export class Token {
     const m = this.m;
     this.m = null;
     this.up = false;
-    this.pool?.reset();
+    this.pool?.reset(() => new TokenUnavailableError('the module was unloaded'));
     this.pool = null;
     this.loginSession = null;
     this.handles.clear();
@@ -224,7 +220,6 @@ export class Token {
     }
     try {
       const slot = this.selectSlot(m);
-      const info = m.C_GetTokenInfo(slot);
       const flags = pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION;
       const login = m.C_OpenSession(slot, flags);
       try {
@@ -236,13 +231,6 @@ export class Token {
       this.m = m;
       this.loginSession = login;
       this.pool = new SessionPool(this.profile.maxSessions, () => m.C_OpenSession(slot, flags), (s) => m.C_CloseSession(s));
-      this.description = {
-        label: tokenLabel(info),
-        manufacturer: info.manufacturerID.trim(),
-        model: info.model.trim(),
-        serial: info.serialNumber.trim(),
-        module: this.profile.module,
-      };
       this.up = true;
     } catch (e) {
       try {

@@ -21,7 +21,8 @@ export interface Job {
 @Injectable()
 export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly jobs: Job[] = [];
-  private readonly holder = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  /** Fits the 64-character column whatever the host name's length. */
+  private readonly holder = `${os.hostname().slice(0, 40)}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private started = false;
@@ -67,19 +68,21 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     }
   }
 
-  private async lease(name: string): Promise<boolean> {
-    const now = Date.now();
-    const expiresAt = now + Math.max(5 * this.cfg.jobIntervalMs, 30_000);
-    const repo = this.ds.getRepository(JobLeaseEntity);
-    const taken = await this.ds
-      .createQueryBuilder()
-      .update(JobLeaseEntity)
-      .set({ holder: this.holder, expiresAt })
-      .where('name = :name AND (expires_at < :now OR holder = :holder)', { name, now, holder: this.holder })
-      .execute();
-    if (taken.affected) return true;
-    if (await repo.existsBy({ name })) return false;
-    await this.ds.createQueryBuilder().insert().into(JobLeaseEntity).values({ name, holder: this.holder, expiresAt }).orIgnore().execute();
-    return repo.existsBy({ name, holder: this.holder });
+  /** A transaction of its own, so that the lease cannot be rolled back with another flow's work. */
+  private lease(name: string): Promise<boolean> {
+    return this.ds.transaction(async (m) => {
+      const now = Date.now();
+      const expiresAt = now + Math.max(5 * this.cfg.jobIntervalMs, 30_000);
+      const taken = await m
+        .createQueryBuilder()
+        .update(JobLeaseEntity)
+        .set({ holder: this.holder, expiresAt })
+        .where('name = :name AND (expires_at < :now OR holder = :holder)', { name, now, holder: this.holder })
+        .execute();
+      if (taken.affected) return true;
+      if (await m.existsBy(JobLeaseEntity, { name })) return false;
+      await m.createQueryBuilder().insert().into(JobLeaseEntity).values({ name, holder: this.holder, expiresAt }).orIgnore().execute();
+      return m.existsBy(JobLeaseEntity, { name, holder: this.holder });
+    });
   }
 }

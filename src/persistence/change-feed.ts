@@ -1,6 +1,5 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager, MoreThan } from 'typeorm';
-import { Clock } from '../common/clock';
 import { Log } from '../common/logger';
 import { ChangeEventEntity } from './change-event.entity';
 
@@ -8,8 +7,13 @@ export type ChangeKind = 'key' | 'credential' | 'user';
 type Listener = (ref: string) => void;
 
 const POLL_MS = 250;
-/** Sequence numbers can commit out of order on PostgreSQL: re-read this many behind the last seen. */
+/**
+ * Sequence numbers can commit out of order on PostgreSQL (a transaction that took a number
+ * early may commit after many later ones): each poll re-reads the last OVERLAP numbers and
+ * every event written in the last WINDOW_MS, and skips those it has already applied.
+ */
 const OVERLAP = 64;
+const WINDOW_MS = 15_000;
 const RETAIN_MS = 60 * 60 * 1000;
 
 /**
@@ -22,12 +26,13 @@ const RETAIN_MS = 60 * 60 * 1000;
 export class ChangeFeed implements OnModuleDestroy {
   private readonly listeners = new Map<ChangeKind, Listener[]>();
   private last = 0;
-  private readonly seen = new Set<number>();
+  /** seq -> when the event was written, for the events still inside the re-read range. */
+  private readonly seen = new Map<number, number>();
   private timer: NodeJS.Timeout | null = null;
   private polling = false;
   private lastPrune = 0;
 
-  constructor(@Inject(DataSource) private readonly ds: DataSource, private readonly clock: Clock) {}
+  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
 
   on(kind: ChangeKind, fn: Listener): void {
     const list = this.listeners.get(kind) ?? [];
@@ -35,9 +40,12 @@ export class ChangeFeed implements OnModuleDestroy {
     this.listeners.set(kind, list);
   }
 
-  /** Records a change inside the caller's transaction and applies it locally at once. */
+  /**
+   * Records a change inside the caller's transaction and applies it locally at once; the poll
+   * applies it again once committed, which also undoes a read that raced the commit.
+   */
   async publish(manager: EntityManager, kind: ChangeKind, ref: string): Promise<void> {
-    await manager.insert(ChangeEventEntity, { kind, ref, at: this.clock.nowMs() });
+    await manager.insert(ChangeEventEntity, { kind, ref, at: Date.now() });
     this.emit(kind, ref);
   }
 
@@ -57,15 +65,19 @@ export class ChangeFeed implements OnModuleDestroy {
     if (this.polling || !this.ds.isInitialized) return;
     this.polling = true;
     try {
-      const rows = await this.ds.getRepository(ChangeEventEntity).find({ where: { seq: MoreThan(Math.max(0, this.last - OVERLAP)) }, order: { seq: 'ASC' }, take: 5000 });
+      const now = Date.now();
+      const rows = await this.ds.getRepository(ChangeEventEntity).find({
+        where: [{ seq: MoreThan(Math.max(0, this.last - OVERLAP)) }, { at: MoreThan(now - WINDOW_MS) }],
+        order: { seq: 'ASC' },
+        take: 5000,
+      });
       for (const r of rows) {
         if (this.seen.has(r.seq)) continue;
-        this.seen.add(r.seq);
+        this.seen.set(r.seq, r.at);
         this.emit(r.kind as ChangeKind, r.ref);
         if (r.seq > this.last) this.last = r.seq;
       }
-      for (const s of this.seen) if (s <= this.last - OVERLAP) this.seen.delete(s);
-      const now = this.clock.nowMs();
+      for (const [seq, at] of this.seen) if (seq <= this.last - OVERLAP && at <= now - 2 * WINDOW_MS) this.seen.delete(seq);
       if (now - this.lastPrune > 60_000) {
         this.lastPrune = now;
         await this.ds.createQueryBuilder().delete().from(ChangeEventEntity).where('at < :cut', { cut: now - RETAIN_MS }).execute();

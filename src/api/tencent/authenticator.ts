@@ -71,13 +71,10 @@ export class Authenticator {
     if (!auth.signedHeaders.includes('content-type') || !auth.signedHeaders.includes('host')) throw fail('SignatureFailure', 'SignedHeaders must include content-type and host');
     const cred = await this.credential(auth.secretId);
 
+    // Cached only once a signature verifies, so unauthenticated callers cannot fill the cache.
     const cacheKey = `${auth.secretId}\n${auth.date}\n${auth.service}`;
-    let key = this.signingKeys.get(cacheKey);
-    if (!key) {
-      key = tc3SigningKey(cred.secretKey, auth.date, auth.service);
-      if (this.signingKeys.size > 10_000) this.signingKeys.clear();
-      this.signingKeys.set(cacheKey, key);
-    }
+    const cached = this.signingKeys.get(cacheKey);
+    const key = cached ?? tc3SigningKey(cred.secretKey, auth.date, auth.service);
     const payloadHash = sha256hex(call.body);
     // Clients differ on the host they sign (with or without the port) and on whether header
     // values are lower-cased; try the SDK's form first, the others only on a mismatch.
@@ -90,7 +87,13 @@ export class Authenticator {
           { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: call.body, timestamp: call.timestamp, date: auth.date, service: auth.service },
           payloadHash,
         );
-        if (same(sig, auth.signature)) return caller(cred);
+        if (same(sig, auth.signature)) {
+          if (!cached) {
+            if (this.signingKeys.size >= 10_000) this.signingKeys.clear();
+            this.signingKeys.set(cacheKey, key);
+          }
+          return caller(cred);
+        }
       }
     }
     throw fail('SignatureFailure', 'the signature does not match the request');

@@ -27,7 +27,8 @@ export class NonceStore implements OnModuleDestroy {
   /** True the first time a triple is seen, false for a replay. */
   async claim(secretId: string, timestamp: number, nonce: string): Promise<boolean> {
     try {
-      await this.ds.getRepository(V1NonceEntity).insert({ secretId, nonce: `${timestamp}:${nonce}`, at: timestamp });
+      // A transaction of its own, so that it cannot be rolled back with another flow's.
+      await this.ds.transaction((m) => m.insert(V1NonceEntity, { secretId, nonce: `${timestamp}:${nonce}`, at: timestamp }));
       return true;
     } catch (e) {
       if (/unique|duplicate|constraint/i.test((e as Error).message)) return false;

@@ -1,4 +1,4 @@
-/** Documented default request rates per second of each action (../shared/spec/tencent-actions.tsv). */
+/** Documented default request rates per second of each action (the API document's "默认接口请求频率限制"). */
 export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
   DescribeTSMLicenses: 20,
   ArchiveKey: 20,
@@ -39,5 +39,5 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
   AsymmetricSm2Encrypt: 300,
 };
 
-/** For an action the table lacks (none today): the strictest documented rate. */
+/** For an action the document gives no rate (RotateKey, from the newer SDK): the strictest documented rate. */
 export const FALLBACK_RATE_LIMIT = 10;

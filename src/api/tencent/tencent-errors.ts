@@ -17,7 +17,6 @@ import {
   NotExternalKeyError,
   ImportTokenExpiredError,
   MaterialDecryptError,
-  MaterialLengthError,
   MaterialMismatchError,
 } from '../../common/domain-errors';
 import { Log } from '../../common/logger';
@@ -57,7 +56,6 @@ export function toTencentError(e: unknown, requestId: string, action?: string): 
   if (e instanceof NotExternalKeyError) return new TencentError('UnsupportedOperation.NotExternalCmk', e.message);
   if (e instanceof ImportTokenExpiredError) return new TencentError('ResourceUnavailable.TokenExpired', e.message);
   if (e instanceof MaterialDecryptError) return new TencentError('InvalidParameter.DecryptMaterialError', e.message);
-  if (e instanceof MaterialLengthError) return new TencentError('InvalidParameter', e.message);
   if (e instanceof MaterialMismatchError) return new TencentError('InvalidParameterValue.MaterialNotMatch', e.message);
   if (e instanceof ServiceUnavailableError) return new TencentError('UnsupportedOperation.ServiceTemporaryUnavailable', e.message);
   Log.error('internal error', { requestId, action, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });

@@ -14,8 +14,9 @@ export interface ActionDef {
   /** Region-less actions answer without X-TC-Region. */
   regionOptional?: boolean;
   /**
-   * Actions that touch no key and no core service are authorized here, against the
-   * account-wide resource; the core authorizes everything else itself.
+   * Actions that concern no key and that the core does not authorize (GetRegions,
+   * GenerateRandom, ListAlgorithms, ...) are authorized here, against the account-wide
+   * resource; the core authorizes key actions and key listings itself.
    */
   accountWide?: boolean;
   run(ctx: ActionContext): Promise<Record<string, unknown>>;

@@ -1,0 +1,27 @@
+import { KmsService } from './support/kms-service';
+import { b64, codeOf, kmsClient } from './support/tencent-client';
+
+/** Many writes at once in one worker: each committed or refused as a whole, none mixed up (SQLite has one connection per process). */
+
+let kms: KmsService;
+beforeAll(async () => {
+  kms = await KmsService.start({ workers: 1, env: { KMS_RATE_LIMITS: 'off' } });
+});
+afterAll(() => kms.stop());
+
+it('keeps concurrent transactions apart', async () => {
+  const cred = await kms.createAccount('concurrent');
+  const c = kmsClient(kms.endpoint, cred);
+  // Pairs of creates race for the same alias: exactly one of each pair may win.
+  const aliases = Array.from({ length: 20 }, (_, i) => `race-${i % 10}`);
+  const created = await Promise.all(aliases.map(async (Alias) => ({ Alias, r: await c.CreateKey({ Alias }).then((k) => k.KeyId!, (e: { code: string }) => e.code) })));
+  const winners = created.filter((x) => /^[0-9a-f-]{36}$/.test(x.r));
+  expect(winners).toHaveLength(10);
+  expect(created.filter((x) => x.r === 'InvalidParameterValue.AliasAlreadyExists')).toHaveLength(10);
+  // Every winner is really there, usable, and listed; no loser left anything behind.
+  const listed = (await c.ListKeys({ Limit: 200 })).Keys!.map((k) => k.KeyId).sort();
+  expect(listed).toEqual(winners.map((w) => w.r).sort());
+  // State changes racing with each other on the same keys.
+  await Promise.all(winners.flatMap((w) => [codeOf(c.DisableKey({ KeyId: w.r })), codeOf(c.UpdateKeyDescription({ KeyId: w.r, Description: `d-${w.Alias}` })), codeOf(c.Encrypt({ KeyId: w.r, Plaintext: b64('x') }))]));
+  for (const w of winners) expect((await c.DescribeKey({ KeyId: w.r })).KeyMetadata).toMatchObject({ KeyState: 'Disabled', Description: `d-${w.Alias}` });
+});
