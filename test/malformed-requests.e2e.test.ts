@@ -73,6 +73,12 @@ const cases: Case[] = [
   ['text/plain body with TC3', tc3('GetRegions', '{}', { contentType: 'text/plain' }), IP],
   ['multipart body', tc3('GetRegions', '--x--', { contentType: 'multipart/form-data; boundary=x' }), IP],
   ['body that is not JSON', tc3('GetRegions', '{"a":'), IP],
+  ['body that is not JSON, under a wrong signature (not even parsed)', () => {
+    const r = tc3('GetRegions', '{"a":')();
+    const h = r.init.headers as Record<string, string>;
+    h.Authorization = h.Authorization.replace(/Signature=[0-9a-f]{4}/, 'Signature=0000');
+    return r;
+  }, SIG],
   ['JSON array body', tc3('GetRegions', '[1,2]'), IP],
   ['JSON null body', tc3('GetRegions', 'null'), IP],
   ['JSON string body', tc3('GetRegions', '"x"'), IP],

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
-import { InvalidCiphertextError, InvalidParameterError } from '../common/domain-errors';
+import { InvalidCiphertextError, KeyStateError, InvalidParameterError } from '../common/domain-errors';
 import { cmkAlgorithms } from '../hsm/cmk-algorithms';
 import { KeyStore } from '../hsm/key-store';
 import { Token } from '../hsm/token';
@@ -140,7 +140,9 @@ export class CryptoService {
 
   private async seal(rec: KeyRecord, ctx: Buffer, plaintext: Buffer): Promise<Buffer> {
     const version = rec.key.currentVersion;
-    const material = rec.versions.get(version)!;
+    const material = rec.versions.get(version);
+    // A record read while its material was being removed: answer like any state refusal.
+    if (!material) throw new KeyStateError(rec.key.keyState, 'Encrypt');
     const header = encodeHeader(rec.key.keyId, version);
     const iv = crypto.randomBytes(IV_BYTES);
     const sealed = await this.store.encrypt(material, iv, Buffer.concat([header, ctx]), plaintext);

@@ -77,10 +77,11 @@ export class TencentFace {
       if (call.version !== API_VERSION) throw new TencentError('NoSuchVersion', `the version ${call.version} does not exist; this API is ${API_VERSION}`);
       if (!call.region && !def.regionOptional) throw new TencentError('MissingParameter', 'the common parameter Region is required');
       if (call.region && !this.regions.has(call.region)) throw new TencentError('UnsupportedRegion', `the region ${call.region} is not served here`);
-      for (const name of call.params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
+      const params = call.readParams();
+      for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
-      const result = await def.run({ principal, params: call.params });
+      const result = await def.run({ principal, params });
       sendJson(res, { Response: { ...result, RequestId: requestId } });
     } catch (e) {
       const err = toTencentError(e, requestId, action);

@@ -14,7 +14,8 @@ export interface TencentCall {
   version: string;
   region?: string;
   timestamp: string;
-  params: Params;
+  /** The action's parameters; a TC3 JSON body is parsed only when first asked, after authentication. */
+  readParams(): Params;
   /** v1 only: every parameter as sent, signature included. */
   v1Params?: Map<string, string>;
 }
@@ -64,13 +65,14 @@ export function parseCall(method: 'GET' | 'POST', url: string, headers: Incoming
   const type = mediaType(headers);
 
   if (auth !== undefined) {
-    let obj: Record<string, unknown>;
-    let loose = false;
+    let readParams: () => Params;
     if (method === 'GET') {
-      obj = unflatten(parseForm(rawQuery));
-      loose = true;
+      const params = new Params(unflatten(parseForm(rawQuery)), true);
+      readParams = () => params;
     } else if (type === 'application/json') {
-      obj = parseJsonObject(body);
+      // Up to 10 MB of JSON is parsed only for callers whose signature verified.
+      let params: Params | undefined;
+      readParams = () => (params ??= new Params(parseJsonObject(body), false));
     } else if (type === 'multipart/form-data') {
       throw new TencentError('InvalidParameter', 'no action of this API accepts multipart/form-data; send application/json');
     } else {
@@ -87,7 +89,7 @@ export function parseCall(method: 'GET' | 'POST', url: string, headers: Incoming
       version: required(header(headers, 'x-tc-version'), 'X-TC-Version'),
       region: header(headers, 'x-tc-region') || undefined,
       timestamp: required(header(headers, 'x-tc-timestamp'), 'X-TC-Timestamp'),
-      params: new Params(obj, loose),
+      readParams,
     };
   }
 
@@ -99,7 +101,7 @@ export function parseCall(method: 'GET' | 'POST', url: string, headers: Incoming
   } else if (type === 'application/json') throw new TencentError('AuthFailure.SignatureFailure', 'the request is not signed: a JSON body needs a TC3-HMAC-SHA256 Authorization header');
   else throw new TencentError('InvalidParameter', 'a v1 POST must carry Content-Type: application/x-www-form-urlencoded');
   if (!flat.has('Signature') && !flat.has('SecretId')) throw new TencentError('AuthFailure.SignatureFailure', 'the request is not signed');
-  const actionParams = new Map([...flat].filter(([k]) => !V1_COMMON.has(k)));
+  const params = new Params(unflatten(new Map([...flat].filter(([k]) => !V1_COMMON.has(k)))), true);
   return {
     style: 'v1',
     method,
@@ -111,7 +113,7 @@ export function parseCall(method: 'GET' | 'POST', url: string, headers: Incoming
     version: required(flat.get('Version'), 'Version'),
     region: flat.get('Region') || undefined,
     timestamp: required(flat.get('Timestamp'), 'Timestamp'),
-    params: new Params(unflatten(actionParams), true),
+    readParams: () => params,
     v1Params: flat,
   };
 }
