@@ -25,3 +25,16 @@ it('keeps concurrent transactions apart', async () => {
   await Promise.all(winners.flatMap((w) => [codeOf(c.DisableKey({ KeyId: w.r })), codeOf(c.UpdateKeyDescription({ KeyId: w.r, Description: `d-${w.Alias}` })), codeOf(c.Encrypt({ KeyId: w.r, Plaintext: b64('x') }))]));
   for (const w of winners) expect((await c.DescribeKey({ KeyId: w.r })).KeyMetadata).toMatchObject({ KeyState: 'Disabled', Description: `d-${w.Alias}` });
 });
+
+it('never leaves a key both bound and pending deletion, however bind and deletion race', async () => {
+  const cred = await kms.createAccount('bind-race');
+  const c = kmsClient(kms.endpoint, cred);
+  for (let i = 0; i < 10; i++) {
+    const KeyId = (await c.CreateKey({ Alias: `bind-race-${i}` })).KeyId!;
+    await c.DisableKey({ KeyId });
+    await Promise.all([codeOf(c.BindCloudResource({ KeyId, ProductId: 'cbs', ResourceId: 'disk' })), codeOf(c.ScheduleKeyDeletion({ KeyId, PendingWindowInDays: 7 }))]);
+    const state = (await c.DescribeKey({ KeyId })).KeyMetadata!.KeyState;
+    const bound = (await codeOf(c.UnbindCloudResource({ KeyId, ProductId: 'cbs', ResourceId: 'disk' }))) === 'OK';
+    expect([state, bound]).not.toEqual(['PendingDelete', true]);
+  }
+});

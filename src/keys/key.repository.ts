@@ -51,8 +51,17 @@ export class KeyRepository {
     return (r.affected ?? 0) > 0;
   }
 
-  isBound(keyId: string): Promise<boolean> {
-    return this.ds.getRepository(KeyBindingEntity).existsBy({ keyId });
+  isBound(keyId: string, m: EntityManager = this.ds.manager): Promise<boolean> {
+    return m.existsBy(KeyBindingEntity, { keyId });
+  }
+
+  /**
+   * Locks the key's row until the transaction ends (PostgreSQL; SQLite transactions of a
+   * process are serialized already), so that reading its bindings and changing its state
+   * cannot interleave with a concurrent BindCloudResource.
+   */
+  async lock(m: EntityManager, keyId: string): Promise<void> {
+    if (this.ds.options.type === 'postgres') await m.query('SELECT 1 FROM cmks WHERE key_id = $1 FOR UPDATE', [keyId]);
   }
 
   /** Idempotent: binding the same resource twice is not an error. */

@@ -154,6 +154,10 @@ export class KeysService {
     await this.repo.transaction(async (m) => {
       for (const k of keys) {
         if (k.keyState === target) continue;
+        if (!enabled) {
+          await this.repo.lock(m, k.keyId);
+          if (await this.repo.isBound(k.keyId, m)) throw new KeyInUseError(`CMK ${k.keyId} is used by a cloud product; unbind it first`);
+        }
         if (!(await this.repo.transition(m, k.keyId, [k.keyState], { keyState: target, updatedAt: this.clock.nowSeconds() }))) throw new KeyStateError('changing', op);
         await this.feed.publish(m, 'key', k.keyId);
       }
@@ -202,11 +206,15 @@ export class KeysService {
     checkBinding(productId, resourceId);
     const key = await this.fresh(p, keyId);
     assertAllowed(key.keyState, 'Bind');
-    await this.repo.transaction(async (m) => {
+    // The row is written first, conditionally on the state read: a concurrent disable or
+    // deletion either sees the binding or makes this write fail.
+    const done = await this.repo.transaction(async (m) => {
+      if (!(await this.repo.transition(m, keyId, [key.keyState], { validTo: 0, updatedAt: this.clock.nowSeconds() }))) return false;
       await this.repo.bind(m, { keyId, productId, resourceId, createdAt: this.clock.nowSeconds() });
-      if (key.validTo !== 0) await this.repo.transition(m, keyId, [key.keyState], { validTo: 0, updatedAt: this.clock.nowSeconds() });
       await this.feed.publish(m, 'key', keyId);
+      return true;
     });
+    if (!done) throw new KeyStateError('changing', 'Bind');
   }
 
   async unbind(p: Principal, keyId: string, productId: string, resourceId: string): Promise<void> {
@@ -232,6 +240,10 @@ export class KeysService {
     const next = patch(key);
     if (Object.entries(next).every(([f, v]) => key[f as keyof KeyEntity] === v)) return;
     const done = await this.repo.transaction(async (m) => {
+      if (BLOCKED_BY_BINDING.has(op)) {
+        await this.repo.lock(m, keyId);
+        if (await this.repo.isBound(keyId, m)) throw new KeyInUseError(`CMK ${keyId} is used by a cloud product; unbind it first`);
+      }
       if (!(await this.repo.transition(m, keyId, [key.keyState], { ...next, updatedAt: this.clock.nowSeconds() }))) return false;
       await this.feed.publish(m, 'key', keyId);
       return true;
