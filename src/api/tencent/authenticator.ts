@@ -37,6 +37,8 @@ function hostCandidates(host: string | undefined, portFirst: boolean): string[] 
 /**
  * Verifies TC3-HMAC-SHA256 and v1 (HmacSHA1/HmacSHA256) signatures. Derived TC3 signing
  * keys are cached per (SecretId, date, service), which saves three HMACs on the hot path.
+ * A TC3 body is read only once the headers and the credential check out, so that callers
+ * without one cannot make the service buffer or hash anything.
  */
 @Injectable()
 export class Authenticator {
@@ -70,12 +72,13 @@ export class Authenticator {
     if (auth.date !== utcDate(ts)) throw fail('SignatureFailure', 'the credential scope date is not the UTC date of X-TC-Timestamp');
     if (!auth.signedHeaders.includes('content-type') || !auth.signedHeaders.includes('host')) throw fail('SignatureFailure', 'SignedHeaders must include content-type and host');
     const cred = await this.credential(auth.secretId);
+    const body = await call.body();
 
     // Cached only once a signature verifies, so unauthenticated callers cannot fill the cache.
     const cacheKey = `${auth.secretId}\n${auth.date}\n${auth.service}`;
     const cached = this.signingKeys.get(cacheKey);
     const key = cached ?? tc3SigningKey(cred.secretKey, auth.date, auth.service);
-    const payloadHash = sha256hex(call.body);
+    const payloadHash = sha256hex(body);
     // Clients differ on the host they sign (with or without the port) and on whether header
     // values are lower-cased; try the SDK's form first, the others only on a mismatch.
     for (const host of hostCandidates(call.headers.host, false)) {
@@ -84,7 +87,7 @@ export class Authenticator {
       for (const canonicalHeaders of lowered === asSent ? [asSent] : [asSent, lowered]) {
         const sig = tc3Signature(
           key,
-          { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: call.body, timestamp: call.timestamp, date: auth.date, service: auth.service },
+          { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: body, timestamp: call.timestamp, date: auth.date, service: auth.service },
           payloadHash,
         );
         if (same(sig, auth.signature)) {

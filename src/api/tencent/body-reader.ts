@@ -1,33 +1,95 @@
-import { IncomingMessage } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { TencentError } from './tencent-error';
 
 /**
- * Reads the request body up to `limit` bytes. A larger body is refused with a clear error,
- * without buffering it: the rest is discarded so that the client still reads the answer.
+ * How much of a body the answer no longer needs is read and dropped, so that the client
+ * reads the answer cleanly (a connection closed while the client is still sending may lose
+ * the answer), before the connection is closed instead. Covers the 10 MB the Tencent
+ * document allows.
+ */
+const DISCARD_BYTES = 16 * 1024 * 1024;
+const DISCARD_MS = 5_000;
+
+/**
+ * Reads the request body up to `limit` bytes. A larger body is refused with a clear error:
+ * a declared Content-Length at once, a chunked body as soon as it passes the limit. Nothing
+ * past the limit is buffered; `settleBody` disposes of the rest.
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) {
-    req.resume();
-    return Promise.reject(tooLarge(limit));
-  }
+  if (declared > limit) return Promise.reject(tooLarge(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
-    req.on('data', (c: Buffer) => {
-      if (over) return;
+    const done = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (c: Buffer) => {
       size += c.length;
-      if (size > limit) {
-        over = true;
-        chunks.length = 0;
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on('end', () => (over ? reject(tooLarge(limit)) : resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks))));
-    req.on('error', reject);
+      if (size <= limit) return void chunks.push(c);
+      done();
+      req.pause();
+      reject(tooLarge(limit));
+    };
+    const onEnd = () => {
+      done();
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (e: Error) => {
+      done();
+      reject(e);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
   });
+}
+
+/**
+ * Called before answering: a body that was not (fully) read, because the request was refused
+ * before it was needed, is discarded without buffering. A keep-alive connection is answered
+ * at once and then carries the next request. A connection the client asked to close is
+ * answered once the body is discarded, since Node closes it right after the answer and a
+ * client still sending then may lose it; the promise returned says when. When more than
+ * DISCARD_BYTES are still to come, or they take longer than DISCARD_MS, the connection is
+ * closed after the answer instead. Returns undefined when the answer need not wait.
+ */
+export function settleBody(req: IncomingMessage, res: ServerResponse): Promise<void> | undefined {
+  if (req.complete) return undefined;
+  const close = () => (res.writableFinished ? req.socket.destroy() : res.once('finish', () => req.socket.destroy()));
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (declared > DISCARD_BYTES) {
+    res.setHeader('Connection', 'close');
+    close();
+    return undefined;
+  }
+  const drained = new Promise<void>((resolve) => {
+    let seen = 0;
+    const giveUp = () => {
+      req.off('data', onData);
+      req.pause();
+      close();
+      resolve();
+    };
+    const timer = setTimeout(giveUp, DISCARD_MS).unref();
+    const onData = (c: Buffer) => {
+      seen += c.length;
+      if (seen <= DISCARD_BYTES) return;
+      clearTimeout(timer);
+      giveUp();
+    };
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('close', done);
+    req.resume();
+  });
+  return res.shouldKeepAlive ? undefined : drained;
 }
 
 function tooLarge(limit: number): TencentError {

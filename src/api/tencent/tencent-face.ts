@@ -19,10 +19,10 @@ import { serviceActions } from './actions/service.actions';
 import { Authenticator } from './authenticator';
 import { DEFAULT_RATE_LIMITS, FALLBACK_RATE_LIMIT } from './rate-limits';
 import { RateLimiter } from '../../quotas/rate-limiter.service';
-import { readBody } from './body-reader';
+import { settleBody } from './body-reader';
 import { TencentError } from './tencent-error';
 import { toTencentError } from './tencent-errors';
-import { LIMITS, mediaType, parseCall } from './tencent-request';
+import { readCall } from './tencent-request';
 
 export const API_VERSION = '2019-01-18';
 
@@ -55,18 +55,7 @@ export class TencentFace {
     const requestId = crypto.randomUUID();
     let action: string | undefined;
     try {
-      const method = req.method ?? '';
-      if (method !== 'GET' && method !== 'POST') throw new TencentError('UnsupportedProtocol', `HTTP ${method} is not supported; use POST or GET`);
-      const url = req.url ?? '/';
-      let body: Buffer = Buffer.alloc(0);
-      if (method === 'GET') {
-        if (url.length > LIMITS.get) throw new TencentError('InvalidParameter', `a GET request is limited to ${LIMITS.get / 1024} KB`);
-        req.resume();
-      } else {
-        const limit = mediaType(req.headers) === 'application/x-www-form-urlencoded' ? LIMITS.v1Post : LIMITS.tc3Post;
-        body = await readBody(req, limit);
-      }
-      const call = parseCall(method, url, req.headers, body);
+      const call = await readCall(req);
       action = call.action;
       const caller = await this.auth.authenticate(call);
       const def = this.actions.get(call.action);
@@ -82,15 +71,17 @@ export class TencentFace {
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
       const result = await def.run({ principal, params });
-      sendJson(res, { Response: { ...result, RequestId: requestId } });
+      await sendJson(req, res, { Response: { ...result, RequestId: requestId } });
     } catch (e) {
       const err = toTencentError(e, requestId, action);
-      sendJson(res, { Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId } });
+      await sendJson(req, res, { Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId } });
     }
   }
 }
 
-function sendJson(res: ServerResponse, body: unknown): void {
+async function sendJson(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const settling = settleBody(req, res);
+  if (settling) await settling;
   const json = JSON.stringify(body);
   res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json) });
   res.end(json);
