@@ -7,6 +7,7 @@ import express from 'express';
 import { AppModule } from './app.module';
 import { JobRunner } from './jobs/job-runner';
 import { TencentFace } from './api/tencent/tencent-face';
+import { ClusterFirstUseRegister } from './api/tencent/first-use-register';
 import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
@@ -58,6 +59,7 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   if (!cfg.rateLimits.enabled) Log.warn('RATE LIMITS ARE OFF (KMS_RATE_LIMITS=off): every account may call every action without limit; use this for benchmarks only');
   if (process.env.KMS_TEST_CLOCK_FILE) Log.warn('KMS_TEST_CLOCK_FILE is set: key lifecycles follow a test clock; never use this in production');
   if (cfg.workers === 1) return startWorker(cfg);
+  ClusterFirstUseRegister.serve(); // the TC3 signatures' first uses, for every worker
   // Without Redis, the primary keeps the rate counters of all workers.
   if (cfg.rateLimits.enabled && !cfg.redisUrl) ClusterRateStorage.serve();
   Log.info('starting workers', { workers: cfg.workers });

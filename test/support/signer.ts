@@ -22,7 +22,10 @@ export interface Tc3Options {
   service?: string;
   /** Override the credential scope date. */
   date?: string;
+  /** Sent after signing, so they replace signed values: a tampered request. */
   extraHeaders?: Record<string, string>;
+  /** Headers to sign besides content-type and host (lower-case names), with lower-cased values as the document says. */
+  signHeaders?: string[];
 }
 
 export function signTc3(endpoint: string, cred: Pick<Credential, 'SecretId' | 'SecretKey'>, o: Tc3Options): { url: string; init: RequestInit } {
@@ -34,20 +37,23 @@ export function signTc3(endpoint: string, cred: Pick<Credential, 'SecretId' | 'S
   const body = method === 'GET' ? '' : o.body ?? '{}';
   const host = endpoint.split(':')[0];
   const query = o.query ?? '';
-  const canonical = [method, '/', query, `content-type:${contentType}\nhost:${host}\n`, 'content-type;host', sha256(body)].join('\n');
-  const scope = `${date}/${service}/tc3_request`;
-  const toSign = ['TC3-HMAC-SHA256', String(ts), scope, sha256(canonical)].join('\n');
-  const key = hmac(hmac(hmac('TC3' + cred.SecretKey, date), service), 'tc3_request');
-  const signature = crypto.createHmac('sha256', key).update(toSign).digest('hex');
   const headers: Record<string, string> = {
     'Content-Type': contentType,
     'X-TC-Action': o.action,
     'X-TC-Version': o.version ?? '2019-01-18',
     'X-TC-Timestamp': String(ts),
-    Authorization: `TC3-HMAC-SHA256 Credential=${cred.SecretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`,
-    ...(o.extraHeaders ?? {}),
   };
   if (o.region !== null) headers['X-TC-Region'] = o.region ?? 'ap-guangzhou';
+  const value = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
+  const signed = ['content-type', 'host', ...(o.signHeaders ?? [])].sort();
+  const canonicalHeaders = signed.map((h) => (h === 'content-type' ? `${h}:${contentType}\n` : h === 'host' ? `${h}:${host}\n` : `${h}:${value(h).toLowerCase()}\n`)).join('');
+  const canonical = [method, '/', query, canonicalHeaders, signed.join(';'), sha256(body)].join('\n');
+  const scope = `${date}/${service}/tc3_request`;
+  const toSign = ['TC3-HMAC-SHA256', String(ts), scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac('TC3' + cred.SecretKey, date), service), 'tc3_request');
+  const signature = crypto.createHmac('sha256', key).update(toSign).digest('hex');
+  headers.Authorization = `TC3-HMAC-SHA256 Credential=${cred.SecretId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
+  Object.assign(headers, o.extraHeaders ?? {});
   return { url: `http://${endpoint}/${query ? '?' + query : ''}`, init: { method, headers, body: method === 'GET' ? undefined : body } };
 }
 
@@ -98,11 +104,14 @@ export async function send(req: { url: string; init: RequestInit }): Promise<Ans
   return { status: r.status, code: json.Response?.Error?.Code, body: (json.Response ?? {}) as Record<string, unknown> };
 }
 
-/** Like send, on a new TCP connection each time (so a cluster spreads requests over workers). */
-export function sendFresh(req: { url: string; init: RequestInit }): Promise<Answer> {
+/**
+ * Like send, on a new TCP connection each time (so a cluster spreads requests over workers),
+ * optionally from another local address (any of 127.0.0.0/8 on Linux).
+ */
+export function sendFresh(req: { url: string; init: RequestInit }, localAddress?: string): Promise<Answer> {
   return new Promise((resolve, reject) => {
     const body = (req.init.body as string | undefined) ?? '';
-    const r = http.request(req.url, { method: req.init.method, headers: { ...(req.init.headers as Record<string, string>), 'Content-Length': Buffer.byteLength(body) }, agent: false }, (res) => {
+    const r = http.request(req.url, { method: req.init.method, headers: { ...(req.init.headers as Record<string, string>), 'Content-Length': Buffer.byteLength(body) }, agent: false, localAddress }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
@@ -118,4 +127,9 @@ export function sendFresh(req: { url: string; init: RequestInit }): Promise<Answ
     r.on('error', reject);
     r.end(body);
   });
+}
+
+/** The same signed request with another X-TC-Action header: what an attacker who captured it would send. */
+export function withAction(req: { url: string; init: RequestInit }, action: string): { url: string; init: RequestInit } {
+  return { url: req.url, init: { ...req.init, headers: { ...(req.init.headers as Record<string, string>), 'X-TC-Action': action } } };
 }

@@ -5,6 +5,7 @@ import { Policy } from '../../accounts/policy';
 import { Clock } from '../../common/clock';
 import { NonceStore, REPLAY_WINDOW_SECONDS } from './nonce-store';
 import { v1Signature, v1StringToSign } from './signature-v1';
+import { SignatureBinding } from './signature-binding';
 import { parseTc3Authorization, sha256hex, tc3Signature, tc3SigningKey, utcDate } from './signature-v3';
 import { TencentError } from './tencent-error';
 import { TencentCall } from './tencent-request';
@@ -44,7 +45,7 @@ function hostCandidates(host: string | undefined, portFirst: boolean): string[] 
 export class Authenticator {
   private readonly signingKeys = new Map<string, Buffer>();
 
-  constructor(private readonly accounts: AccountsService, private readonly nonces: NonceStore, private readonly clock: Clock) {}
+  constructor(private readonly accounts: AccountsService, private readonly nonces: NonceStore, private readonly binding: SignatureBinding, private readonly clock: Clock) {}
 
   async authenticate(call: TencentCall): Promise<Caller> {
     const ts = this.checkTimestamp(call.timestamp);
@@ -71,6 +72,7 @@ export class Authenticator {
     if (call.headers['x-tc-token']) throw fail('TokenFailure', 'temporary credentials (X-TC-Token) are not supported');
     if (auth.date !== utcDate(ts)) throw fail('SignatureFailure', 'the credential scope date is not the UTC date of X-TC-Timestamp');
     if (!auth.signedHeaders.includes('content-type') || !auth.signedHeaders.includes('host')) throw fail('SignatureFailure', 'SignedHeaders must include content-type and host');
+    this.binding.checkSignedHeaders(auth);
     const cred = await this.credential(auth.secretId);
     const body = await call.body();
 
@@ -95,6 +97,7 @@ export class Authenticator {
             if (this.signingKeys.size >= 10_000) this.signingKeys.clear();
             this.signingKeys.set(cacheKey, key);
           }
+          await this.binding.claim(call, auth, ts);
           return caller(cred);
         }
       }

@@ -7,7 +7,8 @@ import { QuotasModule } from '../../quotas/quotas.module';
 import { RotationModule } from '../../rotation/rotation.module';
 import { Authenticator } from './authenticator';
 import { NonceStore } from './nonce-store';
+import { SignatureBinding } from './signature-binding';
 import { TencentFace } from './tencent-face';
 
-@Module({ imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule, RotationModule, ImportModule], providers: [Authenticator, NonceStore, TencentFace], exports: [TencentFace] })
+@Module({ imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule, RotationModule, ImportModule], providers: [Authenticator, NonceStore, SignatureBinding, TencentFace], exports: [TencentFace] })
 export class TencentModule {}
