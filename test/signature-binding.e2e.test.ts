@@ -66,6 +66,13 @@ describe('a captured request resent with another X-TC-Action', () => {
     expect(await state()).toBe('Enabled');
   });
 
+  it('is refused before anything else is checked: an unknown action or a parameter the action does not take', async () => {
+    const captured = signTc3(kms.endpoint, cred, { action: 'DescribeKey', body: JSON.stringify({ KeyId: keyId }) });
+    ok(await sendFresh(captured));
+    expect(await fourTimes(withAction(captured, 'NoSuchAction'), OTHER)).toEqual([SIG, SIG, SIG, SIG]);
+    expect(await fourTimes(withAction(captured, 'GenerateRandom'), OTHER)).toEqual([SIG, SIG, SIG, SIG]);
+  });
+
   it('is refused when the Authorization header is reformatted (the signature is what is remembered)', async () => {
     const captured = signTc3(kms.endpoint, cred, { action: 'DescribeKey', body: JSON.stringify({ KeyId: keyId }) });
     ok(await sendFresh(captured));

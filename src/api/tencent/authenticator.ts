@@ -16,6 +16,12 @@ export interface Caller {
   callerUin: string;
   secretId: string;
   policy?: Policy;
+  /**
+   * TC3: the signature's claim on its action (SignatureBinding), still in flight so that it
+   * overlaps the checks after authentication; it must settle before the action runs, and its
+   * failure decides the answer over any error found meanwhile.
+   */
+  binding?: Promise<void>;
 }
 
 const SECRET_ID_RE = /^AKID[A-Za-z0-9]{8,60}$/;
@@ -97,8 +103,9 @@ export class Authenticator {
             if (this.signingKeys.size >= 10_000) this.signingKeys.clear();
             this.signingKeys.set(cacheKey, key);
           }
-          await this.binding.claim(call, auth, ts);
-          return caller(cred);
+          const binding = this.binding.claim(call, auth, ts);
+          binding.catch(() => undefined); // observed by the face; handled here so it never goes unhandled
+          return { ...caller(cred), binding };
         }
       }
     }

@@ -54,10 +54,12 @@ export class TencentFace {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = crypto.randomUUID();
     let action: string | undefined;
+    let binding: Promise<void> | undefined;
     try {
       const call = await readCall(req);
       action = call.action;
       const caller = await this.auth.authenticate(call);
+      binding = caller.binding;
       const def = this.actions.get(call.action);
       if (!def) throw new TencentError('InvalidAction', `the action ${call.action} does not exist`);
       if (!(await this.limiter.allow(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT))) {
@@ -70,10 +72,11 @@ export class TencentFace {
       for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
+      if (binding) await binding;
       const result = await def.run({ principal, params });
       await sendJson(req, res, { Response: { ...result, RequestId: requestId } });
     } catch (e) {
-      const err = toTencentError(e, requestId, action);
+      const err = toTencentError(binding ? await binding.then(() => e, (refused: unknown) => refused) : e, requestId, action);
       await sendJson(req, res, { Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId } });
     }
   }
