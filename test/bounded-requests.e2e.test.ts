@@ -154,14 +154,24 @@ describe('slow and oversized clients', () => {
         const headers: Record<string, string | number> = { 'Content-Type': 'application/json', 'X-TC-Action': 'Encrypt', 'X-TC-Version': '2019-01-18', 'X-TC-Timestamp': now(), Authorization: unknownAuth() };
         // Half declare their length, half are chunked; none ever finishes.
         if (i % 2 === 0) headers['Content-Length'] = body.length + 1;
+        let code: string | undefined;
+        let flushed = false;
+        const settle = () => code !== undefined && flushed && resolve(code);
         const r = http.request({ host: '127.0.0.1', port: kms.port, method: 'POST', path: '/', headers, agent: new http.Agent({ keepAlive: true }) }, (res) => {
           let t = '';
           res.on('data', (c) => (t += c));
-          res.on('end', () => resolve(JSON.parse(t).Response.Error?.Code));
+          res.on('end', () => {
+            code = JSON.parse(t).Response.Error?.Code;
+            settle();
+          });
         });
         r.on('error', () => resolve('connection error'));
-        setTimeout(() => resolve('no answer'), 5000).unref();
-        r.write(body);
+        setTimeout(() => resolve(code === undefined ? 'no answer' : 'body not taken'), 20_000).unref();
+        // Resolved once the 10 MB are taken by the service (beyond a socket buffer) and answered.
+        r.write(body, () => {
+          flushed = true;
+          settle();
+        });
         open.push(r);
       });
     try {
@@ -229,6 +239,16 @@ describe('the connection after an early refusal', () => {
       agent.destroy();
     }
   });
+
+  it('asked by the client to close, is answered once the rest is dropped (at most 5 s later), then closed', async () => {
+    const full = await exchange(tc3Head(unknownAuth(), 'Connection: close\r\nContent-Length: 200000\r\n\r\n'), { body: Buffer.alloc(200_000, 'a'), waitClose: 3000 });
+    expect(full.code).toBe('AuthFailure.SecretIdNotFound');
+    expect(full.closedAfter).toBeLessThan(3000);
+    const started = Date.now();
+    const stalled = await exchange(tc3Head(unknownAuth(), 'Connection: close\r\nContent-Length: 1000\r\n\r\n'), { body: '{"Pad":"', timeout: 8000 });
+    expect(stalled.code).toBe('AuthFailure.SecretIdNotFound');
+    expect(Date.now() - started).toBeGreaterThan(4000);
+  }, 20_000);
 
   it('is closed when the rest of the body does not come within 5 s', async () => {
     const a = await exchange(tc3Head(unknownAuth(), 'Content-Length: 1000\r\n\r\n'), { body: '{"Pad":"', waitClose: 8000 });
