@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { destroyTokenObject } from './support/embedded-token';
 import { Credential, KmsService } from './support/kms-service';
 import { send, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
@@ -199,13 +199,7 @@ describe('errors', () => {
     const gone = await newKey('lost-object');
     const lost = await encrypt(gone, 'unreachable');
     const [object] = (await kms.cli<Array<{ id: string; label: string }>>('token', 'audit')).filter((o) => o.label === `cmk ${gone} v1`);
-    const dir = path.join(kms.env.KMS_DATA_DIR, 'softhsm');
-    const module = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
-    const pin = fs.readFileSync(path.join(dir, 'user.pin'), 'utf8').trim();
-    execFileSync('pkcs11-tool', ['--module', module, '--token-label', 'kms', '--login', '--pin', pin, '--delete-object', '--type', 'secrkey', '--id', Buffer.from(object.id).toString('hex')], {
-      env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') },
-      stdio: 'ignore',
-    });
+    destroyTokenObject(kms.env.KMS_DATA_DIR, 'secretKey', object.id);
     const r = await raw(root, { CiphertextBlob: lost, DestinationKeyId: id });
     expect(r.code).toBe('InternalServerError');
     expect((r.body.Error as { Message: string }).Message).toBe(`internal error; quote RequestId ${r.body.RequestId}`);
