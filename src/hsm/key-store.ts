@@ -36,6 +36,8 @@ export interface MaterialAttributes {
 export interface MaterialAudit extends MaterialAttributes {
   id: string;
   label: string;
+  /** `secret`: CMK versions and service keys; `private`: import wrapping keys. */
+  class: 'secret' | 'private';
 }
 
 export abstract class KeyStore {
@@ -46,7 +48,7 @@ export abstract class KeyStore {
   abstract decrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, sealed: Buffer): Promise<Buffer>;
   abstract destroy(ref: MaterialRef): Promise<void>;
   abstract exists(ref: MaterialRef): Promise<boolean>;
-  /** Every secret key on the token with the attributes that keep it inside. */
+  /** Every secret and private key on the token with the attributes that keep it inside. */
   abstract audit(): Promise<MaterialAudit[]>;
   /** Bytes from the token's generator. */
   abstract random(bytes: number): Promise<Buffer>;

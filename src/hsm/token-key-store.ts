@@ -62,17 +62,21 @@ export class TokenKeyStore extends KeyStore {
 
   audit(): Promise<MaterialAudit[]> {
     return this.token.exec((m, s) => {
-      m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY }]);
-      let handles: Handle[];
-      try {
-        handles = m.C_FindObjects(s, 1_000_000);
-      } finally {
-        m.C_FindObjectsFinal(s);
-      }
-      return handles.map((h) => {
-        const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
-        return { id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8'), ...readAttributes(m, s, h) };
-      });
+      // The secret part: a secret key's value, an RSA private key's private exponent.
+      const objects = (ckoClass: number, name: MaterialAudit['class'], secret: number) => {
+        m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: ckoClass }]);
+        let handles: Handle[];
+        try {
+          handles = m.C_FindObjects(s, 1_000_000);
+        } finally {
+          m.C_FindObjectsFinal(s);
+        }
+        return handles.map((h) => {
+          const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
+          return { id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8'), class: name, ...readAttributes(m, s, h, secret) };
+        });
+      };
+      return [...objects(pkcs11.CKO_SECRET_KEY, 'secret', pkcs11.CKA_VALUE), ...objects(pkcs11.CKO_PRIVATE_KEY, 'private', pkcs11.CKA_PRIVATE_EXPONENT)];
     });
   }
 
@@ -139,7 +143,7 @@ export class TokenKeyStore extends KeyStore {
   }
 }
 
-function readAttributes(m: Pkcs11, s: Handle, key: Handle): MaterialAttributes {
+function readAttributes(m: Pkcs11, s: Handle, key: Handle, secret: number): MaterialAttributes {
   const [sens, extr, always, never] = m.C_GetAttributeValue(s, key, [
     { type: pkcs11.CKA_SENSITIVE },
     { type: pkcs11.CKA_EXTRACTABLE },
@@ -148,7 +152,7 @@ function readAttributes(m: Pkcs11, s: Handle, key: Handle): MaterialAttributes {
   ]);
   let valueReadable = true;
   try {
-    m.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_VALUE }]);
+    m.C_GetAttributeValue(s, key, [{ type: secret }]);
   } catch (e) {
     if (ckrOf(e) !== pkcs11.CKR_ATTRIBUTE_SENSITIVE) throw e;
     valueReadable = false;
