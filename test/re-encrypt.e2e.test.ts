@@ -170,7 +170,7 @@ describe('errors', () => {
     expect(await codeOf(c().ReEncrypt({ CiphertextBlob: blob, SourceEncryptionContext: '{"p":"q"}', DestinationKeyId: dst }))).toBe(NOT_SUPPORTED);
   });
 
-  it('needs ReEncrypt on both keys: Encrypt and Decrypt rights are not enough', async () => {
+  it('needs ReEncrypt on both keys, with Decrypt on the source and Encrypt on the destination', async () => {
     const dst = await newKey('authz-destination');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-policy-'));
     const user = async (name: string, statement: unknown[]) => {
@@ -184,12 +184,15 @@ describe('errors', () => {
     expect(await codeOf(nobody.ReEncrypt(args))).toBe('UnauthorizedOperation');
     const cryptoOnly = await user('crypto-only', [{ effect: 'allow', action: ['name/kms:Encrypt', 'name/kms:Decrypt'], resource: '*' }]);
     expect(await codeOf(cryptoOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
-    const sourceOnly = await user('source-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(id) }]);
+    const crypto = { effect: 'allow', action: ['name/kms:Encrypt', 'name/kms:Decrypt'], resource: '*' };
+    const sourceOnly = await user('source-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(id) }, crypto]);
     expect(await codeOf(sourceOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
     expect(await codeOf(sourceOnly.ReEncrypt({ CiphertextBlob: blob, SourceEncryptionContext: '{"p":"q"}' }))).toBe('OK');
-    const destinationOnly = await user('destination-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(dst) }]);
+    const destinationOnly = await user('destination-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(dst) }, crypto]);
     expect(await codeOf(destinationOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
-    const both = await user('both', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: [res(id), res(dst)] }]);
+    const reEncryptOnly = await user('re-encrypt-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: [res(id), res(dst)] }]);
+    expect(await codeOf(reEncryptOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
+    const both = await user('both', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: [res(id), res(dst)] }, { effect: 'allow', action: 'name/kms:Decrypt', resource: res(id) }, { effect: 'allow', action: 'name/kms:Encrypt', resource: res(dst) }]);
     const r = await both.ReEncrypt(args);
     expect(r).toMatchObject({ KeyId: dst, SourceKeyId: id, ReEncrypted: true });
     expect(await decrypt(r.CiphertextBlob!)).toBe('guarded');

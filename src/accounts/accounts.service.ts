@@ -6,7 +6,7 @@ import { ChangeFeed } from '../persistence/change-feed';
 import { AccountEntity } from './account.entity';
 import { CredentialEntity } from './credential.entity';
 import { CredentialUsage } from './credential-usage';
-import { Policy } from './policy';
+import { POLICY_ACTIONS, Policy } from './policy';
 import { SecretSealer } from './secret-sealer';
 import { UserEntity } from './user.entity';
 
@@ -87,6 +87,7 @@ export class AccountsService {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
     private readonly usage: CredentialUsage,
+    @Inject(POLICY_ACTIONS) private readonly policyActions: readonly string[],
   ) {
     feed.on('credential', (id) => {
       this.epoch++;
@@ -125,7 +126,7 @@ export class AccountsService {
   /** A sub-user of `uin` with its own key pair; its policy (default: none) says what it may do. */
   async createUser(uin: string, name: string, policyText = EMPTY_POLICY): Promise<NewUser> {
     checkName(name);
-    Policy.parse(policyText);
+    Policy.parse(policyText, this.policyActions);
     await this.requireAccount(uin);
     const subUin = await this.freshUin();
     await this.ds.getRepository(UserEntity).insert({ subUin, uin, name, policy: policyText, createdAt: this.clock.nowSeconds() });
@@ -135,7 +136,7 @@ export class AccountsService {
 
   /** Replaces a sub-user's policy; every instance applies it within a second. */
   async setPolicy(subUin: string, policyText: string): Promise<void> {
-    Policy.parse(policyText);
+    Policy.parse(policyText, this.policyActions);
     await this.ds.transaction(async (m) => {
       const r = await m.update(UserEntity, { subUin }, { policy: policyText });
       if (!r.affected) throw new UserNotFoundError(`no sub-user ${subUin}`);

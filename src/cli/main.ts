@@ -32,7 +32,7 @@ Usage:
                                      replace a sub-user's policy (takes effect within a second)
   kms user delete --user SUBUIN      delete a sub-user and its credentials
   kms migrate                        create or upgrade the database schema and the token set-up
-  kms token audit                    every secret key on the token with its protection attributes
+  kms token audit                    every secret and private key on the token with its protection attributes
   kms --help                         this text
 
 Configuration is read from the environment; see README.md (KMS_HOST, KMS_PORT, KMS_DATA_DIR,

@@ -19,6 +19,8 @@ export interface KmsConfig {
   hsmPinFile?: string;
   workers: number;
   cmkQuota: number;
+  /** Versions a key may have (KMS_MAX_KEY_VERSIONS): each is an object in the token. */
+  maxKeyVersions: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** How often each process looks for due jobs (deletions, ...). */
   jobIntervalMs: number;
@@ -87,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     hsmPinFile: env.KMS_HSM_PIN_FILE || undefined,
     workers: intVar(env, 'KMS_WORKERS', Math.max(1, Math.min(os.availableParallelism(), 8)), 1, 64),
     cmkQuota: intVar(env, 'KMS_CMK_QUOTA', 10000, 1, 10_000_000),
+    maxKeyVersions: intVar(env, 'KMS_MAX_KEY_VERSIONS', 100, 1, 1_000_000),
     logLevel,
     jobIntervalMs: intVar(env, 'KMS_JOB_INTERVAL_MS', 10_000, 50, 3_600_000),
     rateLimits: parseRateLimits(env.KMS_RATE_LIMITS),

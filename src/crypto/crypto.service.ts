@@ -70,8 +70,10 @@ export class CryptoService {
   }
 
   /**
-   * Opens the blob (the source key must allow Decrypt, and the source context must be the
-   * one it was sealed with) and seals the plaintext under the destination key's newest
+   * Opens the blob (the caller must be allowed to decrypt with the source key and encrypt
+   * with the destination, besides ReEncrypt on both: otherwise ReEncrypt to a key it may
+   * decrypt with would bypass a denied Decrypt; the source key must allow Decrypt, and the
+   * source context must be the one it was sealed with) and seals the plaintext under the destination key's newest
    * version and the destination context. Both keys are looked up before the token is used.
    * The blob is always opened, so a wrong context or a forged blob never passes unnoticed,
    * even when it is answered unchanged.
@@ -82,8 +84,10 @@ export class CryptoService {
     const dstCtx = contextAad(req.destinationContext, 'DestinationEncryptionContext');
     const parsed = parseBlob(req.blob);
     const src = await this.blobKey(p, parsed);
+    this.keys.authorizeAlso(p, src, 'Decrypt');
     assertAllowed(src.key.keyState, 'Decrypt');
     const dst = req.destinationKeyId === undefined || req.destinationKeyId === src.key.keyId ? src : await this.keys.get(p, req.destinationKeyId);
+    this.keys.authorizeAlso(p, dst, 'Encrypt');
     assertAllowed(dst.key.keyState, 'Encrypt');
     const plaintext = await this.open(src, parsed, srcCtx);
     const unchanged = dst.key.keyId === src.key.keyId && parsed.keyVersion === dst.key.currentVersion && srcCtx.equals(dstCtx);
