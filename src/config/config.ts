@@ -29,6 +29,8 @@ export interface KmsConfig {
   tls?: TlsFiles;
   /** KMS_ALLOW_PLAINTEXT_HTTP=1: plain HTTP on an address other than the loopback. */
   allowPlaintextHttp: boolean;
+  /** KMS_MAX_CONNECTIONS: open connections per worker; absent: no limit. */
+  maxConnections?: number;
 }
 
 export interface TlsFiles {
@@ -123,6 +125,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     redisUrl: env.KMS_REDIS_URL || undefined,
     tls: tlsFiles(env),
     allowPlaintextHttp: flagVar(env, 'KMS_ALLOW_PLAINTEXT_HTTP'),
+    maxConnections: intVar(env, 'KMS_MAX_CONNECTIONS', 0, 0, 1_000_000) || undefined,
   };
 }
 

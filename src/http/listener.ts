@@ -7,6 +7,20 @@ import { readTlsOptions } from './tls-options';
 
 /** Large enough for the documented 32 KB GET request. */
 const MAX_HEADER_BYTES = 64 * 1024;
+/**
+ * Slow clients: the request line and headers must arrive within 10 s of the connection (or
+ * of the previous response on a kept-alive one), the whole request within 30 s, and a TLS
+ * handshake within 10 s. A connection with no byte either way for 2 minutes is closed
+ * whatever its state.
+ */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+const TLS_HANDSHAKE_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 120_000;
+/** Longer than the 60 s idle timeout of common load balancers, so that the balancer closes first. */
+const KEEP_ALIVE_TIMEOUT_MS = 65_000;
+/** How often Node enforces the header and request timeouts; its default (30 s) would stretch them. */
+const TIMEOUT_CHECK_INTERVAL_MS = 1_000;
 
 export type Listener = http.Server | https.Server;
 
@@ -46,10 +60,20 @@ function httpStatus(code: string | undefined): string | undefined {
 
 const clientAuth = (files: TlsFiles): https.ServerOptions => (files.clientCaFile ? { requestCert: true, rejectUnauthorized: true } : {});
 
-/** The HTTP or (with KMS_TLS_*) HTTPS server. */
+/** The HTTP or (with KMS_TLS_*) HTTPS server, with the slow-client timeouts and KMS_MAX_CONNECTIONS. */
 export function createListener(cfg: KmsConfig, handler: http.RequestListener): Listener {
-  const options: http.ServerOptions = { maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 };
-  const server = cfg.tls ? https.createServer({ ...options, ...readTlsOptions(cfg.tls), ...clientAuth(cfg.tls) }, handler) : http.createServer(options, handler);
+  const options: http.ServerOptions = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    headersTimeout: HEADERS_TIMEOUT_MS,
+    requestTimeout: REQUEST_TIMEOUT_MS,
+    keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS,
+    connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+  };
+  const server = cfg.tls
+    ? https.createServer({ ...options, ...readTlsOptions(cfg.tls), ...clientAuth(cfg.tls), handshakeTimeout: TLS_HANDSHAKE_TIMEOUT_MS }, handler)
+    : http.createServer(options, handler);
+  server.timeout = IDLE_TIMEOUT_MS;
+  if (cfg.maxConnections) server.maxConnections = cfg.maxConnections;
   // Malformed or too slow HTTP never reaches the app: answer and close. Anything else (a
   // failed TLS handshake, a reset) has no HTTP answer: the socket is dropped at once.
   server.on('clientError', (err: NodeJS.ErrnoException, socket: net.Socket) => {
