@@ -13,11 +13,13 @@ import { prepare } from './prepare';
 import { ClusterRateStorage } from './quotas/rate-limit-storage';
 import { Listener, checkExposure, createListener, reloadTls } from './http/listener';
 import { readTlsOptions } from './http/tls-options';
+import { answerSecretRequests, requestSecrets } from './worker-secrets';
 
 async function startWorker(cfg: KmsConfig): Promise<void> {
   // From the start, so that a SIGHUP meant for the certificate never kills a starting worker.
   let reloadable: Listener | undefined;
   process.on('SIGHUP', () => reloadable && reloadTls(reloadable, cfg.tls));
+  if (cluster.isWorker) cfg = { ...cfg, ...(await requestSecrets()) };
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
@@ -66,6 +68,8 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   if (cfg.workers === 1) return startWorker(cfg);
   // Without Redis, the primary keeps the rate counters of all workers.
   if (cfg.rateLimits.enabled && !cfg.redisUrl) ClusterRateStorage.serve();
+  // The PIN reaches workers over IPC, not through the environment they would inherit.
+  answerSecretRequests({ hsmPin: cfg.hsmPin });
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
   const ready = new Set<number>();

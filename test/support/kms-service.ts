@@ -128,6 +128,23 @@ export class KmsService {
     return this.proc!.pid!;
   }
 
+  /** The service's processes: the primary and its workers (found through /proc, by parent pid). */
+  processIds(): number[] {
+    const children = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${d}/stat`, 'latin1');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === this.pid;
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number);
+    return [this.pid, ...children];
+  }
+
   /** Runs the CLI on this instance's data and returns its parsed JSON output. */
   async cli<T = unknown>(...args: string[]): Promise<T> {
     const { stdout } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...this.env } });
