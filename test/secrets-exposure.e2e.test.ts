@@ -8,7 +8,8 @@ import { b64, kmsClient } from './support/tencent-client';
 
 /**
  * What other local users and unauthenticated callers can see: KMS_HSM_PIN is in no process's
- * /proc/PID/environ once the service has started (the workers get it over IPC).
+ * /proc/PID/environ once the service has started (the workers get it over IPC), and
+ * /_kms/health answers only up or down.
  */
 
 const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
@@ -73,3 +74,9 @@ it('keeps KMS_HSM_PIN out of every process environment, and still serves with tw
   expect(kms.logs).not.toContain(PIN);
 });
 
+it('tells unauthenticated callers only whether the service is up', async () => {
+  const r = await fetch(`http://${kms.endpoint}/_kms/health`);
+  expect(r.status).toBe(200);
+  expect(await r.json()).toEqual({ status: 'up' });
+  expect(r.headers.get('x-powered-by')).toBeNull();
+});
