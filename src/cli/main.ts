@@ -4,6 +4,7 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AccountsService, Status } from '../accounts/accounts.service';
 import { AppModule } from '../app.module';
+import { scrubEnv } from '../common/environ';
 import { Log } from '../common/logger';
 import { ConfigError, KmsConfig, loadConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
@@ -74,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const cfg = loadConfig();
     Log.configure(cfg);
+    if (!scrubEnv('KMS_HSM_PIN')) Log.warn('KMS_HSM_PIN could not be removed from /proc/self/environ; prefer KMS_HSM_PIN_FILE');
     const out = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'serve':

@@ -27,6 +27,19 @@ export interface KmsConfig {
   /** KMS_RATE_LIMITS: "off", or overrides `[UIN:]Action=N` separated by commas. */
   rateLimits: RateLimitConfig;
   redisUrl?: string;
+  /** KMS_TLS_*: serve HTTPS with these PEM files; absent: plain HTTP. */
+  tls?: TlsFiles;
+  /** KMS_ALLOW_PLAINTEXT_HTTP=1: plain HTTP on an address other than the loopback. */
+  allowPlaintextHttp: boolean;
+  /** KMS_MAX_CONNECTIONS: open connections per worker; absent: no limit. */
+  maxConnections?: number;
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  clientCaFile?: string;
 }
 
 export interface RateLimitConfig {
@@ -59,6 +72,13 @@ function intVar(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number,
   return v;
 }
 
+function flagVar(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
 /** Parses `KMS_REGIONS`: a comma list of names, each optionally suffixed `:gm` or `:fips`. */
 export function parseRegions(raw: string | undefined): RegionConfig[] {
   const items = (raw ?? 'ap-guangzhou').split(',').map((s) => s.trim()).filter(Boolean);
@@ -73,6 +93,18 @@ export function parseRegions(raw: string | undefined): RegionConfig[] {
     if (s !== 'fips' && s !== 'gm') throw new ConfigError(`region "${name}": standard must be fips or gm`);
     return { name, standard: s === 'gm' ? 'GM' : 'FIPS' };
   });
+}
+
+function tlsFiles(env: NodeJS.ProcessEnv): TlsFiles | undefined {
+  const certFile = env.KMS_TLS_CERT_FILE || undefined;
+  const keyFile = env.KMS_TLS_KEY_FILE || undefined;
+  const clientCaFile = env.KMS_TLS_CLIENT_CA_FILE || undefined;
+  if (!certFile && !keyFile) {
+    if (clientCaFile) throw new ConfigError('KMS_TLS_CLIENT_CA_FILE needs KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE');
+    return undefined;
+  }
+  if (!certFile || !keyFile) throw new ConfigError('KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE must be set together');
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile), clientCaFile: clientCaFile && path.resolve(clientCaFile) };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
@@ -94,6 +126,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     jobIntervalMs: intVar(env, 'KMS_JOB_INTERVAL_MS', 10_000, 50, 3_600_000),
     rateLimits: parseRateLimits(env.KMS_RATE_LIMITS),
     redisUrl: env.KMS_REDIS_URL || undefined,
+    tls: tlsFiles(env),
+    allowPlaintextHttp: flagVar(env, 'KMS_ALLOW_PLAINTEXT_HTTP'),
+    maxConnections: intVar(env, 'KMS_MAX_CONNECTIONS', 0, 0, 1_000_000) || undefined,
   };
 }
 
