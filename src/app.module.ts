@@ -1,5 +1,7 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AccountsModule } from './accounts/accounts.module';
+import { POLICY_ACTIONS } from './accounts/policy';
+import { ACTION_NAMES } from './api/tencent/actions/action-names';
 import { TencentModule } from './api/tencent/tencent.module';
 import { KMS_CONFIG, KmsConfig } from './config/config';
 import { HealthController } from './health.controller';
@@ -14,7 +16,12 @@ import { RotationModule } from './rotation/rotation.module';
 @Module({})
 class ConfigModule {
   static of(cfg: KmsConfig): DynamicModule {
-    return { module: ConfigModule, providers: [{ provide: KMS_CONFIG, useValue: cfg }], exports: [KMS_CONFIG] };
+    // Policies are in the Tencent face's language, so its actions are their vocabulary (also for the CLI, which has no face).
+    const providers = [
+      { provide: KMS_CONFIG, useValue: cfg },
+      { provide: POLICY_ACTIONS, useValue: ACTION_NAMES },
+    ];
+    return { module: ConfigModule, providers, exports: [KMS_CONFIG, POLICY_ACTIONS] };
   }
 }
 

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
+import { ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import cluster from 'node:cluster';
-import * as http from 'node:http';
 import express from 'express';
 import { AppModule } from './app.module';
 import { JobRunner } from './jobs/job-runner';
@@ -12,32 +12,33 @@ import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
 import { ClusterRateStorage } from './quotas/rate-limit-storage';
-
-/** Large enough for the documented 32 KB GET request. */
-const MAX_HEADER_BYTES = 64 * 1024;
+import { Listener, checkExposure, createListener, reloadTls } from './http/listener';
+import { readTlsOptions } from './http/tls-options';
+import { answerSecretRequests, requestSecrets } from './worker-secrets';
 
 async function startWorker(cfg: KmsConfig): Promise<void> {
+  // From the start, so that a SIGHUP meant for the certificate never kills a starting worker.
+  let reloadable: Listener | undefined;
+  process.on('SIGHUP', () => reloadable && reloadTls(reloadable, cfg.tls));
+  if (cluster.isWorker) cfg = { ...cfg, ...(await requestSecrets()) };
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
   const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: ['error', 'warn'] });
-  app.enableShutdownHooks();
+  // Not on SIGHUP: that one reloads the TLS files (the handler above).
+  app.enableShutdownHooks(Object.values(ShutdownSignal).filter((sig) => sig !== ShutdownSignal.SIGHUP));
   app.get(JobRunner).enable();
   await app.init();
   const face = app.get(TencentFace);
   // Operator endpoints (/_kms/...) go through Express and Nest; everything else is the API.
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, keepAliveTimeout: 65_000 }, (req, res) => {
+  const server = createListener(cfg, (req, res) => {
     if (req.url?.startsWith('/_kms/')) expressApp(req, res);
     else void face.handle(req, res);
   });
-  // Malformed HTTP never reaches the app: answer 400 and close instead of leaving the socket open.
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-    else socket.destroy();
-  });
+  reloadable = server;
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
   const addr = server.address() as { port: number };
-  Log.info('listening', { url: `http://${cfg.host}:${addr.port}/`, worker: cluster.isWorker ? cluster.worker?.id : 0 });
+  Log.info('listening', { url: `${cfg.tls ? 'https' : 'http'}://${cfg.host}:${addr.port}/`, worker: cluster.isWorker ? cluster.worker?.id : 0 });
   if (cluster.isWorker) process.send!({ kms: 'ready' });
   const stop = async () => {
     server.close();
@@ -55,6 +56,13 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
  */
 export async function serve(cfg: KmsConfig): Promise<void> {
   if (cluster.isWorker) return startWorker(cfg);
+  // The certificate and key are read by each worker: SIGHUP reloads them in every one.
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
+  // Checked first, so that an unsafe or broken listener never starts.
+  checkExposure(cfg);
+  if (cfg.tls) readTlsOptions(cfg.tls);
   await prepare(cfg);
   if (!cfg.rateLimits.enabled) Log.warn('RATE LIMITS ARE OFF (KMS_RATE_LIMITS=off): every account may call every action without limit; use this for benchmarks only');
   if (process.env.KMS_TEST_CLOCK_FILE) Log.warn('KMS_TEST_CLOCK_FILE is set: key lifecycles follow a test clock; never use this in production');
@@ -62,6 +70,8 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   ClusterFirstUseRegister.serve(); // the TC3 signatures' first uses, for every worker
   // Without Redis, the primary keeps the rate counters of all workers.
   if (cfg.rateLimits.enabled && !cfg.redisUrl) ClusterRateStorage.serve();
+  // The PIN reaches workers over IPC, not through the environment they would inherit.
+  answerSecretRequests({ hsmPin: cfg.hsmPin });
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
   const ready = new Set<number>();

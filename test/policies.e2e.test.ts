@@ -134,3 +134,98 @@ it('refuses malformed policies and unknown users clearly, and never prints a Sec
   expect((await fail('user', 'create', '--account', '999', '--name', 'x')).stderr).toMatch(/no account 999/);
   expect((await fail('user', 'create', '--account', root.Uin, '--name', 'x', '--policy', '/no/such/file')).code).toBe(2);
 });
+
+describe('ReEncrypt needs the rights of the Decrypt and Encrypt it does', () => {
+  it('refuses ReEncrypt from a key the caller may not decrypt with, and to one it may not encrypt with', async () => {
+    const rootClient = kmsClient(kms.endpoint, root);
+    const newKey = async (Alias: string) => (await rootClient.CreateKey({ Alias })).KeyId!;
+    const [a, b, c] = [await newKey('re-a'), await newKey('re-b'), await newKey('re-c')];
+    const blobOf = async (KeyId: string) => (await rootClient.Encrypt({ KeyId, Plaintext: b64('secret') })).CiphertextBlob!;
+    const [blobA, blobC] = [await blobOf(a), await blobOf(c)];
+    const u = kmsClient(
+      kms.endpoint,
+      await createUser(
+        're-guarded',
+        policyFile('re-guarded', [
+          { effect: 'allow', action: 'name/kms:*', resource: '*' },
+          { effect: 'deny', action: 'name/kms:Decrypt', resource: res(a) },
+          { effect: 'deny', action: 'name/kms:Encrypt', resource: res(c) },
+        ]),
+      ),
+    );
+    expect(await codeOf(u.Decrypt({ CiphertextBlob: blobA }))).toBe(DENIED);
+    // The bypass: re-encrypt A's blob to B, then decrypt it there.
+    expect(await codeOf(u.ReEncrypt({ CiphertextBlob: blobA, DestinationKeyId: b }))).toBe(DENIED);
+    expect(await codeOf(u.ReEncrypt({ CiphertextBlob: blobA }))).toBe(DENIED);
+    // The other direction: a key the caller may not encrypt with takes no re-encrypted blob.
+    const blobB = await blobOf(b);
+    expect(await codeOf(u.Encrypt({ KeyId: c, Plaintext: b64('x') }))).toBe(DENIED);
+    expect(await codeOf(u.ReEncrypt({ CiphertextBlob: blobB, DestinationKeyId: c }))).toBe(DENIED);
+    expect(await codeOf(u.ReEncrypt({ CiphertextBlob: blobC }))).toBe(DENIED);
+    // Both allowed: it works, and the result decrypts.
+    const r = await u.ReEncrypt({ CiphertextBlob: blobC, DestinationKeyId: b });
+    expect(r).toMatchObject({ KeyId: b, SourceKeyId: c, ReEncrypted: true });
+    expect(Buffer.from((await u.Decrypt({ CiphertextBlob: r.CiphertextBlob! })).Plaintext!, 'base64').toString()).toBe('secret');
+  });
+
+  it('needs an allow of Decrypt on the source, not only the absence of a deny', async () => {
+    const rootClient = kmsClient(kms.endpoint, root);
+    const a = (await rootClient.CreateKey({ Alias: 're-implicit-a' })).KeyId!;
+    const b = (await rootClient.CreateKey({ Alias: 're-implicit-b' })).KeyId!;
+    const blobA = (await rootClient.Encrypt({ KeyId: a, Plaintext: b64('secret') })).CiphertextBlob!;
+    const u = kmsClient(
+      kms.endpoint,
+      await createUser(
+        're-implicit',
+        policyFile('re-implicit', [
+          { effect: 'allow', action: 'name/kms:ReEncrypt', resource: '*' },
+          { effect: 'allow', action: ['name/kms:Encrypt', 'name/kms:Decrypt'], resource: res(b) },
+        ]),
+      ),
+    );
+    expect(await codeOf(u.ReEncrypt({ CiphertextBlob: blobA, DestinationKeyId: b }))).toBe(DENIED);
+  });
+});
+
+describe('policies naming no action of the API', () => {
+  const run = promisify(execFile);
+  const bin = path.resolve(__dirname, '..', 'bin', 'kms.js');
+  const kmsCli = (...args: string[]) =>
+    run(process.execPath, [bin, ...args], { env: { ...process.env, ...kms.env } }).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it.each([
+    ['name/kms:decrypt', 1],
+    ['name/kms:DecryptData', 0],
+    ['kms:Foo*', 1],
+    ['name/kms:*Data', 0],
+  ])('refuses %s when a policy is stored, naming it, with a non-zero exit', async (bad, index) => {
+    const good = 'name/kms:Encrypt';
+    const statement = [{ effect: 'deny', action: index === 0 ? [bad, good] : [good, bad], resource: '*' }, { effect: 'allow', action: 'name/kms:*', resource: '*' }];
+    const file = policyFile(`bad-${bad.replace(/\W/g, '_')}`, statement);
+    const created = await kmsCli('user', 'create', '--account', root.Uin, '--name', 'misspelt', '--policy', file);
+    expect(created.code).not.toBe(0);
+    expect(created.stderr).toContain(`statement 0: action "${bad}" matches no action of the API`);
+    expect(created.stdout).toBe('');
+
+    const u = await createUser('to-be-set', policyFile('deny-decrypt', [{ effect: 'allow', action: 'name/kms:Encrypt', resource: '*' }]));
+    const set = await kmsCli('user', 'set-policy', '--user', u.SubUin, '--policy', file);
+    expect(set.code).not.toBe(0);
+    expect(set.stderr).toContain(`action "${bad}" matches no action of the API`);
+    // The refused policy was not stored: the old one still holds.
+    const key = (await kmsClient(kms.endpoint, root).CreateKey({ Alias: `kept-${index}-${bad.length}` })).KeyId!;
+    expect(await codeOf(kmsClient(kms.endpoint, u).DescribeKey({ KeyId: key }))).toBe(DENIED);
+  });
+
+  it('takes exact names, and wildcards that match at least one action', async () => {
+    const file = policyFile('wildcards', [
+      { effect: 'allow', action: ['name/kms:Get*', 'kms:*Key', 'name/kms:ReEncrypt', '*'], resource: '*' },
+      { effect: 'deny', action: 'name/kms:*', resource: res('00000000-0000-4000-8000-000000000000') },
+    ]);
+    const u = await kmsCli('user', 'create', '--account', root.Uin, '--name', 'wild', '--policy', file);
+    expect(u.stderr).toBe('');
+    expect(u.code).toBe(0);
+  });
+});

@@ -1,7 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { destroyTokenObject } from './support/embedded-token';
 import { Credential, KmsService } from './support/kms-service';
 import { send, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
@@ -170,7 +170,7 @@ describe('errors', () => {
     expect(await codeOf(c().ReEncrypt({ CiphertextBlob: blob, SourceEncryptionContext: '{"p":"q"}', DestinationKeyId: dst }))).toBe(NOT_SUPPORTED);
   });
 
-  it('needs ReEncrypt on both keys: Encrypt and Decrypt rights are not enough', async () => {
+  it('needs ReEncrypt on both keys, with Decrypt on the source and Encrypt on the destination', async () => {
     const dst = await newKey('authz-destination');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-policy-'));
     const user = async (name: string, statement: unknown[]) => {
@@ -184,12 +184,15 @@ describe('errors', () => {
     expect(await codeOf(nobody.ReEncrypt(args))).toBe('UnauthorizedOperation');
     const cryptoOnly = await user('crypto-only', [{ effect: 'allow', action: ['name/kms:Encrypt', 'name/kms:Decrypt'], resource: '*' }]);
     expect(await codeOf(cryptoOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
-    const sourceOnly = await user('source-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(id) }]);
+    const crypto = { effect: 'allow', action: ['name/kms:Encrypt', 'name/kms:Decrypt'], resource: '*' };
+    const sourceOnly = await user('source-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(id) }, crypto]);
     expect(await codeOf(sourceOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
     expect(await codeOf(sourceOnly.ReEncrypt({ CiphertextBlob: blob, SourceEncryptionContext: '{"p":"q"}' }))).toBe('OK');
-    const destinationOnly = await user('destination-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(dst) }]);
+    const destinationOnly = await user('destination-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: res(dst) }, crypto]);
     expect(await codeOf(destinationOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
-    const both = await user('both', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: [res(id), res(dst)] }]);
+    const reEncryptOnly = await user('re-encrypt-only', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: [res(id), res(dst)] }]);
+    expect(await codeOf(reEncryptOnly.ReEncrypt(args))).toBe('UnauthorizedOperation');
+    const both = await user('both', [{ effect: 'allow', action: 'name/kms:ReEncrypt', resource: [res(id), res(dst)] }, { effect: 'allow', action: 'name/kms:Decrypt', resource: res(id) }, { effect: 'allow', action: 'name/kms:Encrypt', resource: res(dst) }]);
     const r = await both.ReEncrypt(args);
     expect(r).toMatchObject({ KeyId: dst, SourceKeyId: id, ReEncrypted: true });
     expect(await decrypt(r.CiphertextBlob!)).toBe('guarded');
@@ -199,13 +202,7 @@ describe('errors', () => {
     const gone = await newKey('lost-object');
     const lost = await encrypt(gone, 'unreachable');
     const [object] = (await kms.cli<Array<{ id: string; label: string }>>('token', 'audit')).filter((o) => o.label === `cmk ${gone} v1`);
-    const dir = path.join(kms.env.KMS_DATA_DIR, 'softhsm');
-    const module = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
-    const pin = fs.readFileSync(path.join(dir, 'user.pin'), 'utf8').trim();
-    execFileSync('pkcs11-tool', ['--module', module, '--token-label', 'kms', '--login', '--pin', pin, '--delete-object', '--type', 'secrkey', '--id', Buffer.from(object.id).toString('hex')], {
-      env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') },
-      stdio: 'ignore',
-    });
+    destroyTokenObject(kms.env.KMS_DATA_DIR, 'secretKey', object.id);
     const r = await raw(root, { CiphertextBlob: lost, DestinationKeyId: id });
     expect(r.code).toBe('InternalServerError');
     expect((r.body.Error as { Message: string }).Message).toBe(`internal error; quote RequestId ${r.body.RequestId}`);

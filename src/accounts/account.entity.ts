@@ -12,4 +12,8 @@ export class AccountEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
   createdAt: number;
+
+  /** A disabled account's credentials, its sub-users' included, all stop working. */
+  @Column({ type: 'varchar', length: 16, default: 'Active' })
+  status: 'Active' | 'Disabled';
 }

@@ -5,7 +5,8 @@ import { Clock } from '../common/clock';
 import { ChangeFeed } from '../persistence/change-feed';
 import { AccountEntity } from './account.entity';
 import { CredentialEntity } from './credential.entity';
-import { Policy } from './policy';
+import { CredentialUsage } from './credential-usage';
+import { POLICY_ACTIONS, Policy } from './policy';
 import { SecretSealer } from './secret-sealer';
 import { UserEntity } from './user.entity';
 
@@ -15,9 +16,23 @@ export interface CachedCredential {
   /** Set for a sub-user's credentials. */
   subUin: string | null;
   secretKey: string;
+  /** The credential and its account are both active. */
   active: boolean;
   /** A sub-user's policy. */
   policy?: Policy;
+  /** Keys a face derives from the SecretKey (per date and service, say): dropped with the credential. */
+  derivedKeys: Map<string, Buffer>;
+}
+
+export type Status = 'Active' | 'Disabled';
+
+/** What `credential list` shows of a credential: never its SecretKey. */
+export interface CredentialInfo {
+  secretId: string;
+  subUin: string | null;
+  status: Status;
+  createdAt: number;
+  lastUsedAt: number | null;
 }
 
 export interface NewCredential {
@@ -50,11 +65,14 @@ function randomToken(len: number): string {
 
 export class AccountNotFoundError extends Error {}
 export class UserNotFoundError extends Error {}
+export class CredentialNotFoundError extends Error {}
 
 /**
  * Accounts and their API credentials. Credentials are cached in memory (with the SecretKey
  * unsealed, as HMAC verification needs it) and dropped when the change feed says so;
  * unknown SecretIds are cached as misses until a credential with that id is created.
+ * Disabling or deleting a credential, deleting a sub-user and disabling an account go through
+ * the change feed, so every process drops what it cached within a second.
  */
 @Injectable()
 export class AccountsService {
@@ -68,6 +86,8 @@ export class AccountsService {
     private readonly sealer: SecretSealer,
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
+    private readonly usage: CredentialUsage,
+    @Inject(POLICY_ACTIONS) private readonly policyActions: readonly string[],
   ) {
     feed.on('credential', (id) => {
       this.epoch++;
@@ -77,6 +97,10 @@ export class AccountsService {
     feed.on('user', () => {
       this.epoch++;
       this.cache.clear();
+    });
+    feed.on('account', (uin) => {
+      this.epoch++;
+      for (const [id, c] of this.cache) if (c?.uin === uin) this.cache.delete(id);
     });
   }
 
@@ -88,7 +112,7 @@ export class AccountsService {
   }
 
   async createCredential(uin: string, subUin: string | null = null): Promise<NewCredential> {
-    if (!(await this.ds.getRepository(AccountEntity).existsBy({ uin }))) throw new AccountNotFoundError(`no account ${uin}`);
+    await this.requireAccount(uin);
     const secretId = 'AKID' + randomToken(32);
     const secretKey = randomToken(32);
     const sealedSecret = await this.sealer.seal(secretId, secretKey);
@@ -102,8 +126,8 @@ export class AccountsService {
   /** A sub-user of `uin` with its own key pair; its policy (default: none) says what it may do. */
   async createUser(uin: string, name: string, policyText = EMPTY_POLICY): Promise<NewUser> {
     checkName(name);
-    Policy.parse(policyText);
-    if (!(await this.ds.getRepository(AccountEntity).existsBy({ uin }))) throw new AccountNotFoundError(`no account ${uin}`);
+    Policy.parse(policyText, this.policyActions);
+    await this.requireAccount(uin);
     const subUin = await this.freshUin();
     await this.ds.getRepository(UserEntity).insert({ subUin, uin, name, policy: policyText, createdAt: this.clock.nowSeconds() });
     const cred = await this.createCredential(uin, subUin);
@@ -112,12 +136,67 @@ export class AccountsService {
 
   /** Replaces a sub-user's policy; every instance applies it within a second. */
   async setPolicy(subUin: string, policyText: string): Promise<void> {
-    Policy.parse(policyText);
+    Policy.parse(policyText, this.policyActions);
     await this.ds.transaction(async (m) => {
       const r = await m.update(UserEntity, { subUin }, { policy: policyText });
       if (!r.affected) throw new UserNotFoundError(`no sub-user ${subUin}`);
       await this.feed.publish(m, 'user', subUin);
     });
+  }
+
+  /** Every credential of the account, its sub-users' included, oldest first. */
+  async listCredentials(uin: string): Promise<CredentialInfo[]> {
+    await this.requireAccount(uin);
+    const rows = await this.ds.getRepository(CredentialEntity).find({ where: { uin }, order: { createdAt: 'ASC', secretId: 'ASC' } });
+    return rows.map((r) => ({ secretId: r.secretId, subUin: r.subUin ?? null, status: r.status, createdAt: r.createdAt, lastUsedAt: r.lastUsedAt ?? null }));
+  }
+
+  /** A disabled credential answers as an unknown one, on every instance within a second. */
+  async setCredentialStatus(secretId: string, status: Status): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const r = await m.update(CredentialEntity, { secretId }, { status });
+      if (!r.affected) throw new CredentialNotFoundError(`no credential ${secretId}`);
+      await this.feed.publish(m, 'credential', secretId);
+    });
+  }
+
+  async deleteCredential(secretId: string): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const r = await m.delete(CredentialEntity, { secretId });
+      if (!r.affected) throw new CredentialNotFoundError(`no credential ${secretId}`);
+      await this.feed.publish(m, 'credential', secretId);
+    });
+  }
+
+  /** Deletes a sub-user and every credential it has; returns how many credentials went. */
+  async deleteUser(subUin: string): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      if (!(await m.existsBy(UserEntity, { subUin }))) throw new UserNotFoundError(`no sub-user ${subUin}`);
+      const creds = await m.findBy(CredentialEntity, { subUin });
+      await m.delete(CredentialEntity, { subUin });
+      await m.delete(UserEntity, { subUin });
+      for (const c of creds) await this.feed.publish(m, 'credential', c.secretId);
+      await this.feed.publish(m, 'user', subUin);
+      return creds.length;
+    });
+  }
+
+  /** While an account is disabled, none of its credentials works, its sub-users' included; each keeps its own status. */
+  async setAccountStatus(uin: string, status: Status): Promise<void> {
+    await this.ds.transaction(async (m) => {
+      const r = await m.update(AccountEntity, { uin }, { status });
+      if (!r.affected) throw new AccountNotFoundError(`no account ${uin}`);
+      await this.feed.publish(m, 'account', uin);
+    });
+  }
+
+  /** A request signed with this credential passed authentication (LastUsedAt, written in the background). */
+  noteUse(secretId: string): void {
+    this.usage.note(secretId);
+  }
+
+  private async requireAccount(uin: string): Promise<void> {
+    if (!(await this.ds.getRepository(AccountEntity).existsBy({ uin }))) throw new AccountNotFoundError(`no account ${uin}`);
   }
 
   private async freshUin(): Promise<string> {
@@ -149,7 +228,11 @@ export class AccountsService {
     const row = await this.ds.getRepository(CredentialEntity).findOneBy({ secretId });
     let value: CachedCredential | null = null;
     if (row) {
-      value = { secretId, uin: row.uin, subUin: row.subUin, secretKey: await this.sealer.unseal(secretId, row.sealedSecret), active: row.status === 'Active' };
+      const account = await this.ds.getRepository(AccountEntity).findOneBy({ uin: row.uin });
+      const active = row.status === 'Active' && account?.status === 'Active';
+      // An inactive credential's SecretKey is never needed: it is refused before any signature check.
+      const secretKey = active ? await this.sealer.unseal(secretId, row.sealedSecret) : '';
+      value = { secretId, uin: row.uin, subUin: row.subUin, secretKey, active, derivedKeys: new Map() };
       if (row.subUin) {
         const user = await this.ds.getRepository(UserEntity).findOneBy({ subUin: row.subUin });
         // A user that vanished keeps its credentials but no rights.

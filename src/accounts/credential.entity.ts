@@ -23,4 +23,8 @@ export class CredentialEntity {
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
   createdAt: number;
+
+  /** When a request it signed last passed authentication (seconds), to within a minute; null if never. */
+  @Column({ name: 'last_used_at', type: 'bigint', nullable: true, transformer: bigintNumber })
+  lastUsedAt: number | null;
 }

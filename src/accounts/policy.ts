@@ -16,6 +16,13 @@ import { Principal } from './principal';
  */
 export class PolicyError extends Error {}
 
+/**
+ * Injection token: the action names a policy may use, provided by the face whose policy
+ * language this is. Checked when a policy is stored: a misspelt or unknown action would
+ * otherwise match nothing, and a deny naming it would silently deny nothing.
+ */
+export const POLICY_ACTIONS = Symbol('POLICY_ACTIONS');
+
 interface Statement {
   effect: 'allow' | 'deny';
   actions: RegExp[];
@@ -33,7 +40,11 @@ function list(v: unknown, what: string, i: number): string[] {
 export class Policy {
   private constructor(private readonly statements: Statement[]) {}
 
-  static parse(text: string): Policy {
+  /**
+   * With `knownActions` (when a policy is stored), every action entry must name one of them
+   * or be a wildcard matching at least one; without (a policy read back), none is checked.
+   */
+  static parse(text: string, knownActions?: readonly string[]): Policy {
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -58,7 +69,9 @@ export class Policy {
         if (a === '*') return glob('*');
         const m = /^(?:name\/)?kms:([A-Za-z*]+)$/.exec(a);
         if (!m) throw new PolicyError(`statement ${i}: action "${a}" is not of the form name/kms:<Action>`);
-        return glob(m[1]);
+        const re = glob(m[1]);
+        if (knownActions && !knownActions.some((k) => re.test(k))) throw new PolicyError(`statement ${i}: action "${a}" matches no action of the API (action names are case-sensitive, e.g. name/kms:Decrypt)`);
+        return re;
       });
       const resources = list(st.resource, 'resource', i).map((r) => {
         if (r !== '*' && !r.startsWith('qcs::kms:')) throw new PolicyError(`statement ${i}: resource "${r}" is not "*" nor a qcs::kms: resource`);
@@ -80,7 +93,11 @@ export class Policy {
 export const keyResource = (region: string, uin: string, creatorUin: string, keyId: string): string => `qcs::kms:${region}:${uin}:key/creatorUin/${creatorUin}/${keyId}`;
 export const accountResource = (region: string, uin: string): string => `qcs::kms:${region}:${uin}:key/*`;
 
-/** Root credentials have every right on their own account (isolation is enforced by lookups); sub-users only what their policy allows. */
-export function authorize(p: Principal, resource: string): void {
-  if (p.policy && !p.policy.allows(p.action, resource)) throw new UnauthorizedError(`${p.callerUin} may not ${p.action} on ${resource}`);
+/**
+ * Root credentials have every right on their own account (isolation is enforced by lookups);
+ * sub-users only what their policy allows. `action` defaults to the call's own; a call that
+ * also performs another action on a resource (ReEncrypt decrypts and encrypts) names it.
+ */
+export function authorize(p: Principal, resource: string, action = p.action): void {
+  if (p.policy && !p.policy.allows(action, resource)) throw new UnauthorizedError(`${p.callerUin} may not ${action} on ${resource}`);
 }

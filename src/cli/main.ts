@@ -2,8 +2,9 @@ import 'reflect-metadata';
 import * as fs from 'node:fs';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AccountsService } from '../accounts/accounts.service';
+import { AccountsService, Status } from '../accounts/accounts.service';
 import { AppModule } from '../app.module';
+import { scrubEnv } from '../common/environ';
 import { Log } from '../common/logger';
 import { ConfigError, KmsConfig, loadConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
@@ -16,14 +17,23 @@ Usage:
   kms serve                          start the API (Tencent-compatible Action API on /)
   kms account create --name NAME     create an account; prints {"Uin","SecretId","SecretKey"} once
   kms account list                   list accounts as JSON
+  kms account disable --account UIN  stop every credential of the account, its sub-users' too
+  kms account enable --account UIN   undo account disable
   kms credential create --account UIN
                                      add an API key pair to an account; prints it once
+  kms credential list --account UIN  the account's credentials as JSON (never the SecretKey)
+  kms credential disable --secret-id ID
+  kms credential enable --secret-id ID
+  kms credential delete --secret-id ID
+                                     revoke, restore or remove a credential (every instance
+                                     applies it within a second)
   kms user create --account UIN --name NAME [--policy FILE]
                                      create a sub-user; prints {"SubUin","SecretId","SecretKey"} once
   kms user set-policy --user SUBUIN --policy FILE
                                      replace a sub-user's policy (takes effect within a second)
+  kms user delete --user SUBUIN      delete a sub-user and its credentials
   kms migrate                        create or upgrade the database schema and the token set-up
-  kms token audit                    every secret key on the token with its protection attributes
+  kms token audit                    every secret and private key on the token with its protection attributes
   kms --help                         this text
 
 Configuration is read from the environment; see README.md (KMS_HOST, KMS_PORT, KMS_DATA_DIR,
@@ -65,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const cfg = loadConfig();
     Log.configure(cfg);
+    if (!scrubEnv('KMS_HSM_PIN')) Log.warn('KMS_HSM_PIN could not be removed from /proc/self/environ; prefer KMS_HSM_PIN_FILE');
     const out = (v: unknown) => process.stdout.write(JSON.stringify(v, null, 2) + '\n');
     switch (`${cmd} ${sub ?? ''}`.trim()) {
       case 'serve':
@@ -80,11 +91,39 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'account list':
-        out((await withCore(cfg, (c) => c.get(AccountsService).listAccounts())).map((a) => ({ Uin: a.uin, Name: a.name, CreateTime: a.createdAt })));
+        out((await withCore(cfg, (c) => c.get(AccountsService).listAccounts())).map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status, CreateTime: a.createdAt })));
         return 0;
+      case 'account disable':
+      case 'account enable': {
+        const uin = flag(rest, '--account');
+        const status: Status = sub === 'disable' ? 'Disabled' : 'Active';
+        await withCore(cfg, (c) => c.get(AccountsService).setAccountStatus(uin, status));
+        out({ Uin: uin, Status: status });
+        return 0;
+      }
       case 'credential create': {
         const uin = flag(rest, '--account');
         out(await withCore(cfg, (c) => c.get(AccountsService).createCredential(uin)));
+        return 0;
+      }
+      case 'credential list': {
+        const uin = flag(rest, '--account');
+        const list = await withCore(cfg, (c) => c.get(AccountsService).listCredentials(uin));
+        out(list.map((x) => ({ SecretId: x.secretId, SubUin: x.subUin, Status: x.status, CreatedAt: x.createdAt, LastUsedAt: x.lastUsedAt })));
+        return 0;
+      }
+      case 'credential disable':
+      case 'credential enable': {
+        const secretId = flag(rest, '--secret-id');
+        const status: Status = sub === 'disable' ? 'Disabled' : 'Active';
+        await withCore(cfg, (c) => c.get(AccountsService).setCredentialStatus(secretId, status));
+        out({ SecretId: secretId, Status: status });
+        return 0;
+      }
+      case 'credential delete': {
+        const secretId = flag(rest, '--secret-id');
+        await withCore(cfg, (c) => c.get(AccountsService).deleteCredential(secretId));
+        out({ SecretId: secretId, Deleted: true });
         return 0;
       }
       case 'user create': {
@@ -100,6 +139,12 @@ export async function main(argv: string[]): Promise<number> {
         const policy = readPolicy(flag(rest, '--policy'));
         await withCore(cfg, (c) => c.get(AccountsService).setPolicy(subUin, policy));
         out({ SubUin: subUin, PolicyUpdated: true });
+        return 0;
+      }
+      case 'user delete': {
+        const subUin = flag(rest, '--user');
+        const n = await withCore(cfg, (c) => c.get(AccountsService).deleteUser(subUin));
+        out({ SubUin: subUin, Deleted: true, CredentialsDeleted: n });
         return 0;
       }
       case 'token audit':

@@ -49,6 +49,8 @@ export class KeyInUseError extends DomainError {}
 export class BindingNotFoundError extends DomainError {}
 export class InvalidCiphertextError extends DomainError {}
 export class CmkLimitExceededError extends DomainError {}
+/** A key already has as many versions as KMS_MAX_KEY_VERSIONS allows. */
+export class KeyVersionLimitError extends DomainError {}
 export class UnsupportedKeyUsageError extends DomainError {}
 export class UnauthorizedError extends DomainError {}
 /** The token is unreachable; callers should retry later. */

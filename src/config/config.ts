@@ -19,12 +19,27 @@ export interface KmsConfig {
   hsmPinFile?: string;
   workers: number;
   cmkQuota: number;
+  /** Versions a key may have (KMS_MAX_KEY_VERSIONS): each is an object in the token. */
+  maxKeyVersions: number;
   logLevel: 'error' | 'warn' | 'info' | 'debug';
   /** How often each process looks for due jobs (deletions, ...). */
   jobIntervalMs: number;
   /** KMS_RATE_LIMITS: "off", or overrides `[UIN:]Action=N` separated by commas. */
   rateLimits: RateLimitConfig;
   redisUrl?: string;
+  /** KMS_TLS_*: serve HTTPS with these PEM files; absent: plain HTTP. */
+  tls?: TlsFiles;
+  /** KMS_ALLOW_PLAINTEXT_HTTP=1: plain HTTP on an address other than the loopback. */
+  allowPlaintextHttp: boolean;
+  /** KMS_MAX_CONNECTIONS: open connections per worker; absent: no limit. */
+  maxConnections?: number;
+}
+
+export interface TlsFiles {
+  certFile: string;
+  keyFile: string;
+  /** When set, clients must present a certificate signed by this CA (mutual TLS). */
+  clientCaFile?: string;
 }
 
 export interface RateLimitConfig {
@@ -57,6 +72,13 @@ function intVar(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number,
   return v;
 }
 
+function flagVar(env: NodeJS.ProcessEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === '0') return false;
+  if (raw === '1') return true;
+  throw new ConfigError(`${name} must be 1 or 0, got "${raw}"`);
+}
+
 /** Parses `KMS_REGIONS`: a comma list of names, each optionally suffixed `:gm` or `:fips`. */
 export function parseRegions(raw: string | undefined): RegionConfig[] {
   const items = (raw ?? 'ap-guangzhou').split(',').map((s) => s.trim()).filter(Boolean);
@@ -73,6 +95,18 @@ export function parseRegions(raw: string | undefined): RegionConfig[] {
   });
 }
 
+function tlsFiles(env: NodeJS.ProcessEnv): TlsFiles | undefined {
+  const certFile = env.KMS_TLS_CERT_FILE || undefined;
+  const keyFile = env.KMS_TLS_KEY_FILE || undefined;
+  const clientCaFile = env.KMS_TLS_CLIENT_CA_FILE || undefined;
+  if (!certFile && !keyFile) {
+    if (clientCaFile) throw new ConfigError('KMS_TLS_CLIENT_CA_FILE needs KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE');
+    return undefined;
+  }
+  if (!certFile || !keyFile) throw new ConfigError('KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE must be set together');
+  return { certFile: path.resolve(certFile), keyFile: path.resolve(keyFile), clientCaFile: clientCaFile && path.resolve(clientCaFile) };
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
   const logLevel = (env.KMS_LOG_LEVEL ?? 'info') as KmsConfig['logLevel'];
   if (!['error', 'warn', 'info', 'debug'].includes(logLevel)) throw new ConfigError('KMS_LOG_LEVEL must be error, warn, info or debug');
@@ -87,10 +121,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     hsmPinFile: env.KMS_HSM_PIN_FILE || undefined,
     workers: intVar(env, 'KMS_WORKERS', Math.max(1, Math.min(os.availableParallelism(), 8)), 1, 64),
     cmkQuota: intVar(env, 'KMS_CMK_QUOTA', 10000, 1, 10_000_000),
+    maxKeyVersions: intVar(env, 'KMS_MAX_KEY_VERSIONS', 100, 1, 1_000_000),
     logLevel,
     jobIntervalMs: intVar(env, 'KMS_JOB_INTERVAL_MS', 10_000, 50, 3_600_000),
     rateLimits: parseRateLimits(env.KMS_RATE_LIMITS),
     redisUrl: env.KMS_REDIS_URL || undefined,
+    tls: tlsFiles(env),
+    allowPlaintextHttp: flagVar(env, 'KMS_ALLOW_PLAINTEXT_HTTP'),
+    maxConnections: intVar(env, 'KMS_MAX_CONNECTIONS', 0, 0, 1_000_000) || undefined,
   };
 }
 

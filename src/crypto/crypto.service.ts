@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
 import { InvalidCiphertextError, KeyStateError, InvalidParameterError } from '../common/domain-errors';
+import { wipe } from '../common/wipe';
 import { cmkAlgorithms } from '../hsm/cmk-algorithms';
 import { KeyStore } from '../hsm/key-store';
 import { Token } from '../hsm/token';
@@ -44,6 +45,19 @@ export interface DataKeyRequest {
 }
 
 /**
+ * What a caller is answered: the plaintext itself, which the caller wipes once it has
+ * answered it, or the plaintext encrypted to the caller's public key, the plaintext wiped here.
+ */
+function forCaller(plaintext: Buffer, recipient: RecipientKey | undefined): Buffer {
+  if (!recipient) return plaintext;
+  try {
+    return recipient.encrypt(plaintext);
+  } finally {
+    wipe(plaintext);
+  }
+}
+
+/**
  * Encrypt, Decrypt and data keys with a CMK inside the token. The AAD is the blob header followed by
  * the canonical encryption context, so a ciphertext opens only under its own key, version
  * and context. The IV is 96 random bits per call: with at most 2^32 messages per key
@@ -66,12 +80,14 @@ export class CryptoService {
     const rec = await this.blobKey(p, parsed);
     assertAllowed(rec.key.keyState, 'Decrypt');
     const plaintext = await this.open(rec, parsed, ctx);
-    return { keyId: parsed.keyId, plaintext: recipient ? recipient.encrypt(plaintext) : plaintext };
+    return { keyId: parsed.keyId, plaintext: forCaller(plaintext, recipient) };
   }
 
   /**
-   * Opens the blob (the source key must allow Decrypt, and the source context must be the
-   * one it was sealed with) and seals the plaintext under the destination key's newest
+   * Opens the blob (the caller must be allowed to decrypt with the source key and encrypt
+   * with the destination, besides ReEncrypt on both: otherwise ReEncrypt to a key it may
+   * decrypt with would bypass a denied Decrypt; the source key must allow Decrypt, and the
+   * source context must be the one it was sealed with) and seals the plaintext under the destination key's newest
    * version and the destination context. Both keys are looked up before the token is used.
    * The blob is always opened, so a wrong context or a forged blob never passes unnoticed,
    * even when it is answered unchanged.
@@ -82,13 +98,19 @@ export class CryptoService {
     const dstCtx = contextAad(req.destinationContext, 'DestinationEncryptionContext');
     const parsed = parseBlob(req.blob);
     const src = await this.blobKey(p, parsed);
+    this.keys.authorizeAlso(p, src, 'Decrypt');
     assertAllowed(src.key.keyState, 'Decrypt');
     const dst = req.destinationKeyId === undefined || req.destinationKeyId === src.key.keyId ? src : await this.keys.get(p, req.destinationKeyId);
+    this.keys.authorizeAlso(p, dst, 'Encrypt');
     assertAllowed(dst.key.keyState, 'Encrypt');
     const plaintext = await this.open(src, parsed, srcCtx);
-    const unchanged = dst.key.keyId === src.key.keyId && parsed.keyVersion === dst.key.currentVersion && srcCtx.equals(dstCtx);
-    const blob = unchanged ? req.blob : await this.seal(dst, dstCtx, plaintext);
-    return { blob, keyId: dst.key.keyId, sourceKeyId: parsed.keyId, reEncrypted: !unchanged };
+    try {
+      const unchanged = dst.key.keyId === src.key.keyId && parsed.keyVersion === dst.key.currentVersion && srcCtx.equals(dstCtx);
+      const blob = unchanged ? req.blob : await this.seal(dst, dstCtx, plaintext);
+      return { blob, keyId: dst.key.keyId, sourceKeyId: parsed.keyId, reEncrypted: !unchanged };
+    } finally {
+      wipe(plaintext);
+    }
   }
 
   /**
@@ -101,8 +123,11 @@ export class CryptoService {
     const ctx = contextAad(req.context);
     const rec = await this.encryptionKey(p, req.keyId);
     const dataKey = await this.store.random(bytes);
-    const blob = await this.seal(rec, ctx, dataKey);
-    return { keyId: req.keyId, plaintext: req.recipient ? req.recipient.encrypt(dataKey) : dataKey, blob };
+    const blob = await this.seal(rec, ctx, dataKey).catch((e: unknown) => {
+      wipe(dataKey);
+      throw e;
+    });
+    return { keyId: req.keyId, plaintext: forCaller(dataKey, req.recipient), blob };
   }
 
   async random(bytes: number): Promise<Buffer> {

@@ -4,6 +4,7 @@ import { KmsConfig } from '../config/config';
 import { HsmProfile, HsmProfileError, loadProfile } from './hsm-profile';
 import { ensureEmbeddedSoftHsm } from './softhsm-bootstrap';
 import { packageRoot } from '../common/package-root';
+import { wipe } from '../common/wipe';
 
 export const HSM_CONFIG_DIR = path.join(packageRoot(), 'hsm-config');
 
@@ -15,7 +16,10 @@ export interface HsmSetup {
 function readPinFile(file: string): string {
   const st = fs.statSync(file);
   if ((st.mode & 0o077) !== 0) throw new HsmProfileError(`PIN file ${file} must not be readable by group or others (chmod 600)`);
-  const pin = fs.readFileSync(file, 'utf8').trim();
+  const raw = fs.readFileSync(file);
+  // The PIN itself stays a string (pkcs11js's C_Login takes one, and reloads log in again).
+  const pin = raw.toString('utf8').trim();
+  wipe(raw);
   if (!pin) throw new HsmProfileError(`PIN file ${file} is empty`);
   return pin;
 }

@@ -18,10 +18,10 @@ class HsmLifecycle implements OnApplicationShutdown {
     {
       provide: Token,
       inject: [KMS_CONFIG],
-      useFactory: (cfg: KmsConfig) => {
+      useFactory: async (cfg: KmsConfig) => {
         const { profile, pin } = resolveHsm(cfg);
         const token = new Token(profile, pin);
-        token.start();
+        await token.start();
         return token;
       },
     },

@@ -32,10 +32,12 @@ export interface MaterialAttributes {
   valueReadable: boolean;
 }
 
-/** One secret-key object of the token, as an audit sees it. */
+/** One secret-key or private-key object of the token, as an audit sees it. */
 export interface MaterialAudit extends MaterialAttributes {
   id: string;
   label: string;
+  /** `secret`: CMK versions and service keys; `private`: import wrapping keys. */
+  class: 'secret' | 'private';
 }
 
 export abstract class KeyStore {
@@ -46,7 +48,7 @@ export abstract class KeyStore {
   abstract decrypt(ref: MaterialRef, iv: Buffer, aad: Buffer, sealed: Buffer): Promise<Buffer>;
   abstract destroy(ref: MaterialRef): Promise<void>;
   abstract exists(ref: MaterialRef): Promise<boolean>;
-  /** Every secret key on the token with the attributes that keep it inside. */
+  /** Every secret and private key on the token with the attributes that keep it inside. */
   abstract audit(): Promise<MaterialAudit[]>;
   /** Bytes from the token's generator. */
   abstract random(bytes: number): Promise<Buffer>;
@@ -55,12 +57,28 @@ export abstract class KeyStore {
   /** A new RSA-2048 pair whose private key (named by `ref`) can only unwrap; returns the public key as SubjectPublicKeyInfo DER. */
   abstract createWrappingKey(ref: MaterialRef, label: string): Promise<Buffer>;
   /**
-   * Unwraps material encrypted to `wrappingKey` into a new AES key `ref` (sensitive, never
-   * extractable, encrypt and decrypt only) of exactly `bytes` bytes. Throws
-   * MaterialDecryptError, the same for both, when the token cannot decrypt it or it is not
-   * `bytes` long (no padding oracle); neither leaves an object behind.
+   * Unwraps material encrypted to `wrappingKey` into a transient key, checks that it is
+   * exactly `bytes` bytes, and computes its check value (a value the token computes from the
+   * material: equal for equal material, and revealing nothing of it). Then `keep(checkValue)`
+   * decides: true makes the material a persistent AES key `ref` (sensitive, never extractable,
+   * encrypt and decrypt only); false, or a throw (which propagates), leaves nothing behind.
+   * Material that does not decrypt or is not `bytes` long throws MaterialDecryptError, the
+   * same whatever is wrong with it and after the same work (no padding oracle), before
+   * anything persistent is made.
    */
-  abstract importAes(ref: MaterialRef, label: string, bytes: 16 | 32, wrappingKey: MaterialRef, algorithm: WrappingAlgorithm, wrapped: Buffer): Promise<CreatedMaterial>;
-  /** A value the token computes from a key's material: equal for equal material, and revealing nothing of it. */
-  abstract checkValue(ref: MaterialRef): Promise<Buffer>;
+  abstract importAes(
+    ref: MaterialRef,
+    label: string,
+    bytes: 16 | 32,
+    wrappingKey: MaterialRef,
+    algorithm: WrappingAlgorithm,
+    wrapped: Buffer,
+    keep: (checkValue: Buffer) => boolean,
+  ): Promise<ImportedMaterial>;
+}
+
+export interface ImportedMaterial extends CreatedMaterial {
+  checkValue: Buffer;
+  /** Whether `keep` asked for the persistent key, which now exists. */
+  kept: boolean;
 }

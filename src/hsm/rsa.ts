@@ -77,28 +77,47 @@ export function generateWrappingKey(m: Pkcs11, s: Handle, id: Buffer, label: str
 }
 
 /**
- * aesKeyTemplate for C_UnwrapKey. Without CKA_VALUE_LEN: the length comes from the unwrapped
- * data, and SoftHSM refuses the attribute (CKR_ATTRIBUTE_READ_ONLY). CKA_MODIFIABLE false
- * goes last: SoftHSM 2.6 applies an unwrap template in order and refuses every attribute
- * after it with the same error.
+ * aesKeyTemplate for a session key made by C_UnwrapKey. Without CKA_VALUE_LEN: the length
+ * comes from the unwrapped data, and SoftHSM refuses the attribute (CKR_ATTRIBUTE_READ_ONLY).
+ * Modifiable, because SoftHSM 2.6 refuses to copy a non-modifiable object to the token
+ * (CKR_ATTRIBUTE_READ_ONLY); the token copy is not modifiable (`copyToToken`).
  */
-function aesUnwrapTemplate(id: Buffer, label: string, persistent: boolean): pkcs11.Template {
-  const rest = aesKeyTemplate(id, label, 32)
-    .filter((a) => a.type !== pkcs11.CKA_VALUE_LEN && a.type !== pkcs11.CKA_MODIFIABLE)
-    .map((a) => (a.type === pkcs11.CKA_TOKEN ? { type: a.type, value: persistent } : a));
-  return [...rest, { type: pkcs11.CKA_MODIFIABLE, value: false }];
+function aesUnwrapTemplate(id: Buffer, label: string): pkcs11.Template {
+  return aesKeyTemplate(id, label, 32)
+    .filter((a) => a.type !== pkcs11.CKA_VALUE_LEN)
+    .map((a) => (a.type === pkcs11.CKA_TOKEN ? { type: a.type, value: false } : a.type === pkcs11.CKA_MODIFIABLE ? { type: a.type, value: true } : a));
 }
 
-/** Decrypts `wrapped` inside the token straight into a new AES key; undecryptable input raises HsmDataInvalidError. */
-export function unwrapAesKey(m: Pkcs11, s: Handle, unwrappingKey: Handle, algorithm: WrappingAlgorithm, wrapped: Buffer, id: Buffer, label: string, persistent: boolean): Handle {
+/**
+ * Decrypts `wrapped` inside the token straight into a new AES session key (gone with the
+ * session, nothing persistent); undecryptable input raises HsmDataInvalidError.
+ */
+export function unwrapAesKey(m: Pkcs11, s: Handle, unwrappingKey: Handle, algorithm: WrappingAlgorithm, wrapped: Buffer, id: Buffer, label: string): Handle {
   try {
-    return m.C_UnwrapKey(s, ALGORITHMS[algorithm].mechanism, unwrappingKey, wrapped, aesUnwrapTemplate(id, label, persistent));
+    return m.C_UnwrapKey(s, ALGORITHMS[algorithm].mechanism, unwrappingKey, wrapped, aesUnwrapTemplate(id, label));
   } catch (e) {
     // SoftHSM answers bad padding (wrong key, algorithm or data) with CKR_GENERAL_ERROR; only
     // here does that code mean "bad data" rather than a failing token.
     if (ckrOf(e) === pkcs11.CKR_GENERAL_ERROR) throw new HsmDataInvalidError('C_UnwrapKey: the wrapped key does not decrypt', pkcs11.CKR_GENERAL_ERROR, 'C_UnwrapKey');
     throw e;
   }
+}
+
+/** A random AES session key of `bytes` bytes: the stand-in measured in place of material that did not decrypt. */
+export function sessionAesKey(m: Pkcs11, s: Handle, bytes: 16 | 32): Handle {
+  const template = aesKeyTemplate(Buffer.from('kms-import-stand-in'), 'kms import stand-in', bytes).map((a) => (a.type === pkcs11.CKA_TOKEN ? { type: a.type, value: false } : a));
+  return m.C_GenerateKey(s, { mechanism: pkcs11.CKM_AES_KEY_GEN }, template);
+}
+
+/**
+ * A token object copied from a session key made by `unwrapAesKey`, with its CKA_ID and label,
+ * not modifiable. SoftHSM 2.6 takes CKA_MODIFIABLE false only after CKA_TOKEN.
+ */
+export function copyToToken(m: Pkcs11, s: Handle, sessionKey: Handle): Handle {
+  return m.C_CopyObject(s, sessionKey, [
+    { type: pkcs11.CKA_TOKEN, value: true },
+    { type: pkcs11.CKA_MODIFIABLE, value: false },
+  ]);
 }
 
 /**
@@ -113,7 +132,7 @@ export function probeUnwrap(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm):
   try {
     const { padding, oaepHash } = ALGORITHMS[algorithm];
     const wrapped = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding, oaepHash }, crypto.randomBytes(32));
-    m.C_DestroyObject(s, unwrapAesKey(m, s, privateKey, algorithm, wrapped, id, 'kms probe', false));
+    m.C_DestroyObject(s, unwrapAesKey(m, s, privateKey, algorithm, wrapped, id, 'kms probe'));
   } finally {
     m.C_DestroyObject(s, privateKey);
   }

@@ -1,11 +1,12 @@
+import * as crypto from 'node:crypto';
 import * as pkcs11 from 'pkcs11js';
 import { InvalidCiphertextError, MaterialDecryptError } from '../common/domain-errors';
 import { Log } from '../common/logger';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
-import { CreatedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef, WRAPPING_ALGORITHMS, WrappingAlgorithm } from './key-store';
+import { CreatedMaterial, ImportedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef, WRAPPING_ALGORITHMS, WrappingAlgorithm } from './key-store';
 import { keyHasLength } from './key-length';
-import { WRAPPING_KEY_BITS, generateWrappingKey, probeUnwrap, unwrapAesKey, unwrapMechanismType } from './rsa';
+import { WRAPPING_KEY_BITS, copyToToken, generateWrappingKey, probeUnwrap, sessionAesKey, unwrapAesKey, unwrapMechanismType } from './rsa';
 import { Handle, Pkcs11, Token } from './token';
 
 const ckaId = (ref: MaterialRef): Buffer => Buffer.from(ref.id, 'utf8');
@@ -62,17 +63,21 @@ export class TokenKeyStore extends KeyStore {
 
   audit(): Promise<MaterialAudit[]> {
     return this.token.exec((m, s) => {
-      m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY }]);
-      let handles: Handle[];
-      try {
-        handles = m.C_FindObjects(s, 1_000_000);
-      } finally {
-        m.C_FindObjectsFinal(s);
-      }
-      return handles.map((h) => {
-        const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
-        return { id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8'), ...readAttributes(m, s, h) };
-      });
+      // The secret part: a secret key's value, an RSA private key's private exponent.
+      const objects = (ckoClass: number, name: MaterialAudit['class'], secret: number) => {
+        m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: ckoClass }]);
+        let handles: Handle[];
+        try {
+          handles = m.C_FindObjects(s, 1_000_000);
+        } finally {
+          m.C_FindObjectsFinal(s);
+        }
+        return handles.map((h) => {
+          const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
+          return { id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8'), class: name, ...readAttributes(m, s, h, secret) };
+        });
+      };
+      return [...objects(pkcs11.CKO_SECRET_KEY, 'secret', pkcs11.CKA_VALUE), ...objects(pkcs11.CKO_PRIVATE_KEY, 'private', pkcs11.CKA_PRIVATE_EXPONENT)];
     });
   }
 
@@ -93,31 +98,49 @@ export class TokenKeyStore extends KeyStore {
     return this.token.exec((m, s) => generateWrappingKey(m, s, ckaId(ref), label, true).spki);
   }
 
-  async importAes(ref: MaterialRef, label: string, bytes: 16 | 32, wrappingKey: MaterialRef, algorithm: WrappingAlgorithm, wrapped: Buffer): Promise<CreatedMaterial> {
-    // One answer for bad padding and for a wrong length alike: telling them apart would make
-    // PKCS#1 v1.5 unwrapping a padding oracle (Bleichenbacher).
+  /**
+   * All in one session: the material is unwrapped into a session object, measured and
+   * checked there, and copied to a token object only once `keep` says so. One answer for
+   * every way the material is wrong, after the same steps: input of the wrong size is
+   * replaced by random bytes (still one RSA decryption), and input that does not decrypt by a
+   * random session key (still one key made and measured). Telling bad padding from a wrong
+   * length, by answer or by work, would make PKCS#1 v1.5 unwrapping a padding oracle
+   * (Bleichenbacher).
+   */
+  async importAes(
+    ref: MaterialRef,
+    label: string,
+    bytes: 16 | 32,
+    wrappingKey: MaterialRef,
+    algorithm: WrappingAlgorithm,
+    wrapped: Buffer,
+    keep: (checkValue: Buffer) => boolean,
+  ): Promise<ImportedMaterial> {
     const undecryptable = new MaterialDecryptError(`the EncryptedKeyMaterial does not decrypt, with this ImportToken's wrapping key and ${algorithm}, to ${bytes * 8}-bit key material`);
-    if (wrapped.length !== WRAPPING_KEY_BITS / 8) throw undecryptable;
-    try {
-      await this.token.withObject(ckaId(wrappingKey), (m, s, unwrapping) => {
-        const key = unwrapAesKey(m, s, unwrapping, algorithm, wrapped, ckaId(ref), label, true);
-        let fits = false;
-        try {
-          fits = keyHasLength(m, s, key, bytes);
-        } finally {
-          if (!fits) m.C_DestroyObject(s, key);
-        }
-        if (!fits) throw undecryptable;
-      });
-    } catch (e) {
-      if (e instanceof HsmDataInvalidError) throw undecryptable;
-      throw e;
-    }
-    return {};
-  }
-
-  checkValue(ref: MaterialRef): Promise<Buffer> {
-    return this.token.withObject(ckaId(ref), (m, s, key, async) => gcmEncrypt(m, s, key, CHECK_IV, CHECK_AAD, Buffer.alloc(0), async));
+    const size = WRAPPING_KEY_BITS / 8;
+    const input = wrapped.length === size ? wrapped : crypto.randomBytes(size);
+    const imported = await this.token.withObject(ckaId(wrappingKey), async (m, s, unwrapping, async): Promise<ImportedMaterial | null> => {
+      let key: Handle | null = null;
+      try {
+        key = unwrapAesKey(m, s, unwrapping, algorithm, input, ckaId(ref), label);
+      } catch (e) {
+        if (!(e instanceof HsmDataInvalidError)) throw e;
+      }
+      const measured = key ?? sessionAesKey(m, s, bytes);
+      try {
+        const fits = keyHasLength(m, s, measured, bytes);
+        // Answered outside, so that the session goes back to the pool as after any clean call.
+        if (key === null || !fits || input !== wrapped) return null;
+        const checkValue = await gcmEncrypt(m, s, key, CHECK_IV, CHECK_AAD, Buffer.alloc(0), async);
+        const kept = keep(checkValue);
+        if (kept) copyToToken(m, s, key);
+        return { checkValue, kept };
+      } finally {
+        m.C_DestroyObject(s, measured);
+      }
+    });
+    if (!imported) throw undecryptable;
+    return imported;
   }
 
   private async probeWrapping(): Promise<WrappingAlgorithm[]> {
@@ -139,7 +162,7 @@ export class TokenKeyStore extends KeyStore {
   }
 }
 
-function readAttributes(m: Pkcs11, s: Handle, key: Handle): MaterialAttributes {
+function readAttributes(m: Pkcs11, s: Handle, key: Handle, secret: number): MaterialAttributes {
   const [sens, extr, always, never] = m.C_GetAttributeValue(s, key, [
     { type: pkcs11.CKA_SENSITIVE },
     { type: pkcs11.CKA_EXTRACTABLE },
@@ -148,7 +171,7 @@ function readAttributes(m: Pkcs11, s: Handle, key: Handle): MaterialAttributes {
   ]);
   let valueReadable = true;
   try {
-    m.C_GetAttributeValue(s, key, [{ type: pkcs11.CKA_VALUE }]);
+    m.C_GetAttributeValue(s, key, [{ type: secret }]);
   } catch (e) {
     if (ckrOf(e) !== pkcs11.CKR_ATTRIBUTE_SENSITIVE) throw e;
     valueReadable = false;

@@ -4,7 +4,8 @@ import { bigintNumber } from '../persistence/columns';
 /**
  * The one valid set of import parameters of an EXTERNAL key (GetParametersForImport): the
  * RSA wrapping key pair lives in the token under `wrapping_key_id` (its CKA_ID), and only a
- * hash of the ImportToken is kept. A newer call replaces the row and destroys the old pair.
+ * hash of the ImportToken is kept. A newer call replaces the row and destroys the old pair;
+ * a successful import, or the last failed attempt allowed, removes it and destroys the pair.
  */
 @Entity('import_parameters')
 export class ImportParametersEntity {
@@ -33,4 +34,8 @@ export class ImportParametersEntity {
 
   @Column({ name: 'expires_at', type: 'bigint', transformer: bigintNumber })
   expiresAt: number;
+
+  /** ImportKeyMaterial calls that used this ImportToken and failed, or are under way (a success removes the row). */
+  @Column({ name: 'attempts', type: 'integer', default: 0 })
+  attempts: number;
 }

@@ -51,6 +51,26 @@ export class ImportRepository {
     }
   }
 
+  /**
+   * Counts one more import attempt with these parameters and answers its number (1, 2, ...),
+   * or null when `max` were counted already or the parameters were replaced or removed.
+   * A compare-and-set on the count read, so concurrent attempts get distinct numbers.
+   */
+  async claimAttempt(p: ImportParametersEntity, max: number): Promise<number | null> {
+    const repo = this.ds.getRepository(ImportParametersEntity);
+    for (;;) {
+      const row = await repo.findOneBy({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
+      if (!row || row.attempts >= max) return null;
+      const r = await repo.update({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: row.attempts }, { attempts: row.attempts + 1 });
+      if (r.affected) return row.attempts + 1;
+    }
+  }
+
+  /** Gives back an attempt that failed for a reason other than the material (the token away, a concurrent change). */
+  async releaseAttempt(p: ImportParametersEntity): Promise<void> {
+    await this.ds.getRepository(ImportParametersEntity).decrement({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: MoreThan(0) }, 'attempts', 1);
+  }
+
   expiredParameters(now: number, limit: number): Promise<ImportParametersEntity[]> {
     return this.ds.getRepository(ImportParametersEntity).find({ where: { expiresAt: LessThanOrEqual(now) }, take: limit, order: { expiresAt: 'ASC' } });
   }
@@ -58,6 +78,12 @@ export class ImportRepository {
   /** Removes these parameters unless a newer call replaced them; true for the one caller that did. */
   async deleteParameters(p: ImportParametersEntity): Promise<boolean> {
     const r = await this.ds.getRepository(ImportParametersEntity).delete({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
+    return (r.affected ?? 0) > 0;
+  }
+
+  /** Removes the parameters an import used, in its transaction; false if they were used or replaced meanwhile. */
+  async consumeParameters(m: EntityManager, p: ImportParametersEntity): Promise<boolean> {
+    const r = await m.delete(ImportParametersEntity, { keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
     return (r.affected ?? 0) > 0;
   }
 

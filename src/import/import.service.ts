@@ -5,6 +5,7 @@ import { Clock } from '../common/clock';
 import {
   DomainError,
   ImportTokenExpiredError,
+  MaterialDecryptError,
   InvalidParameterError,
   KeyInUseError,
   KeyNotFoundError,
@@ -14,7 +15,7 @@ import {
 } from '../common/domain-errors';
 import { Log } from '../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
-import { KeyStore, WRAPPING_ALGORITHMS, WrappingAlgorithm } from '../hsm/key-store';
+import { ImportedMaterial, KeyStore, WRAPPING_ALGORITHMS, WrappingAlgorithm } from '../hsm/key-store';
 import { KeyOperation, assertAllowed } from '../keys/key-states';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
@@ -25,6 +26,8 @@ import { ImportRepository } from './import.repository';
 
 /** As documented: an ImportToken and its public key are valid for 24 hours. */
 const PARAMETERS_SECONDS = 86_400;
+/** Failed ImportKeyMaterial calls an ImportToken survives; the last one destroys it and its wrapping key. */
+const MAX_FAILED_IMPORTS = 5;
 /** The largest ValidTo the document allows. */
 const MAX_VALID_TO = 2_147_443_200;
 const WRAPPING_KEY_SPEC = 'RSA_2048';
@@ -37,6 +40,16 @@ export interface ImportParameters {
   /** SubjectPublicKeyInfo DER of the RSA-2048 wrapping key. */
   publicKey: Buffer;
   validTo: number;
+}
+
+/** What an import wrote, or tries to: the new version, its material's check value, and whether its object was made. */
+interface Outcome {
+  version: KeyVersionEntity;
+  check: string;
+  made: boolean;
+  validTo: number;
+  now: number;
+  params: ImportParametersEntity;
 }
 
 export interface ImportInput {
@@ -87,6 +100,7 @@ export class ImportService {
       publicKey: publicKey.toString('base64'),
       createdAt: now,
       expiresAt: now + PARAMETERS_SECONDS,
+      attempts: 0,
     };
     let replaced: string | null;
     try {
@@ -99,7 +113,12 @@ export class ImportService {
     return { keyId, importToken, publicKey, validTo: row.expiresAt };
   }
 
-  /** First import (PendingImport -> Enabled), or the same material again (a new ValidTo). */
+  /**
+   * First import (PendingImport -> Enabled), or the same material again (a new ValidTo). The
+   * ImportToken is used up by a success, and by the MAX_FAILED_IMPORTS-th failure; each
+   * attempt is counted before the token is touched, so concurrent calls cannot exceed that.
+   * Nothing persistent is made in the token unless the material is right and the key takes it.
+   */
   async importMaterial(p: Principal, input: ImportInput): Promise<void> {
     const { keyId, validTo } = input;
     const now = this.clock.nowSeconds();
@@ -108,24 +127,28 @@ export class ImportService {
     // BindCloudResource promises the product that the key's material does not expire.
     if (validTo !== 0 && (await this.repo.isBound(keyId))) throw new InvalidParameterError('ValidTo', `CMK ${keyId} is used by a cloud product, so its material cannot expire: ValidTo must be 0`);
     const params = await this.currentParameters(keyId, input.importToken, now);
+    const attempt = await this.repo.claimAttempt(params, MAX_FAILED_IMPORTS);
+    if (attempt === null) throw expired();
     const bytes = this.cfg.regions.find((r) => r.name === key.region)?.standard === 'GM' ? 16 : 32;
     const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId, version: 1, wrapped: null, createdAt: now };
+    let imported: ImportedMaterial | null = null;
+    let activated = false;
     try {
-      await this.store.importAes({ id: version.id }, `cmk ${keyId} v1`, bytes, { id: params.wrappingKeyId }, params.wrappingAlgorithm as WrappingAlgorithm, input.wrapped);
+      imported = await this.store.importAes({ id: version.id }, `cmk ${keyId} v1`, bytes, { id: params.wrappingKeyId }, params.wrappingAlgorithm as WrappingAlgorithm, input.wrapped, (checkValue) =>
+        this.takes(key, sha256(checkValue).toString('hex')),
+      );
+      activated = await this.record(key, { version, check: sha256(imported.checkValue).toString('hex'), made: imported.kept, validTo, now, params });
     } catch (e) {
+      await this.attemptFailed(params, attempt, e);
       // A newer GetParametersForImport may have destroyed the wrapping key meanwhile.
       if (!(e instanceof DomainError) && !(await this.repo.hasParameters(keyId, params.wrappingKeyId))) throw expired();
       throw e;
-    }
-    let kept = false;
-    try {
-      const check = sha256(await this.store.checkValue({ id: version.id })).toString('hex');
-      kept = await this.record(key, version, check, validTo, now);
     } finally {
-      // A re-import keeps the object the key already has; a refused import leaves none.
-      if (!kept) await this.store.destroy({ id: version.id });
+      // The object made for an activation that another writer overtook.
+      if (imported?.kept && !activated) await this.store.destroy({ id: version.id });
     }
-    Log.info('key material imported', { keyId, uin: key.uin, region: key.region, validTo, again: !kept });
+    await this.destroyWrappingKey(params);
+    Log.info('key material imported', { keyId, uin: key.uin, region: key.region, validTo, again: !activated });
   }
 
   /** Back to PendingImport; the key's check value stays, so only the same material can come back. */
@@ -156,19 +179,56 @@ export class ImportService {
     return true;
   }
 
-  /** Writes the outcome; true when `version` became the key's material. Judged once more if another writer came first. */
-  private async record(read: KeyEntity, version: KeyVersionEntity, check: string, validTo: number, now: number, retried = false): Promise<boolean> {
-    const key = retried ? await this.freshExternal(read.keyId, 'Import') : read;
+  /**
+   * Whether material with this check value is for `key`: a new key's first material, or the
+   * same material again; other material is refused. True when the key needs it as an object.
+   */
+  private takes(key: KeyEntity, check: string): boolean {
     if (key.materialCheck !== null && key.materialCheck !== check) throw new MaterialMismatchError('this is not the key material the CMK was imported with; only the same material can be imported again');
-    const activating = key.keyState === 'PendingImport';
+    return key.keyState === 'PendingImport';
+  }
+
+  /**
+   * Writes the outcome and uses up the ImportToken, in one transaction; true when the new
+   * version became the key's material. Judged once more if another writer came first.
+   */
+  private async record(read: KeyEntity, o: Outcome, retried = false): Promise<boolean> {
+    const key = retried ? await this.freshExternal(read.keyId, 'Import') : read;
+    const activating = this.takes(key, o.check);
+    // The material went away meanwhile (DeleteImportedKeyMaterial), and no object was made for it.
+    if (activating && !o.made) throw new KeyStateError('changing', 'Import');
     const done = await this.repo.transaction(async (m) => {
-      const written = activating ? await this.repo.activate(m, key, version, { validTo, materialCheck: check }) : await this.repo.renew(m, key, validTo, now);
-      if (written) await this.feed.publish(m, 'key', key.keyId);
-      return written;
+      const written = activating ? await this.repo.activate(m, key, o.version, { validTo: o.validTo, materialCheck: o.check }) : await this.repo.renew(m, key, o.validTo, o.now);
+      if (!written) return false;
+      // Another import with the same ImportToken succeeded first, or a newer call replaced it.
+      if (!(await this.repo.consumeParameters(m, o.params))) throw expired();
+      await this.feed.publish(m, 'key', key.keyId);
+      return true;
     });
     if (done) return activating;
     if (retried) throw new KeyStateError('changing', 'Import');
-    return this.record(read, version, check, validTo, now, true);
+    return this.record(read, o, true);
+  }
+
+  /**
+   * A failed attempt: wrong material counts (the last allowed failure destroys the
+   * parameters and their key pair); any other failure is given back.
+   */
+  private async attemptFailed(params: ImportParametersEntity, attempt: number, e: unknown): Promise<void> {
+    if (!(e instanceof MaterialDecryptError || e instanceof MaterialMismatchError)) return this.repo.releaseAttempt(params);
+    if (attempt < MAX_FAILED_IMPORTS) return;
+    await this.dropParameters(params);
+    Log.warn('import parameters destroyed after failed imports', { keyId: params.keyId, failures: MAX_FAILED_IMPORTS });
+  }
+
+  /** Removes used-up parameters and destroys their key pair, unless a newer call replaced them (then it destroyed the pair). */
+  private async dropParameters(params: ImportParametersEntity): Promise<void> {
+    if (await this.repo.deleteParameters(params)) await this.destroyWrappingKey(params);
+  }
+
+  /** Once its parameters are gone. A pair the token fails to destroy serves no ImportToken; it is logged and left. */
+  private destroyWrappingKey(params: ImportParametersEntity): Promise<void> {
+    return this.store.destroy({ id: params.wrappingKeyId }).catch((e: Error) => Log.warn('the wrapping key of used-up import parameters was not destroyed', { keyId: params.keyId, object: params.wrappingKeyId, error: e.message }));
   }
 
   private async currentParameters(keyId: string, importToken: string, now: number): Promise<ImportParametersEntity> {

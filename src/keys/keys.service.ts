@@ -117,6 +117,15 @@ export class KeysService {
     return rec;
   }
 
+  /**
+   * For a call that also performs `action` on a key it got (ReEncrypt decrypts with the
+   * source and encrypts with the destination): the caller must be allowed that action too,
+   * or the call would do what a policy denies.
+   */
+  authorizeAlso(p: Principal, rec: KeyRecord, action: 'Encrypt' | 'Decrypt'): void {
+    authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, rec.key.keyId), action);
+  }
+
   /** As `get`, but read from the database: for a caller that knows the cached record is older than what it holds. */
   async getUncached(p: Principal, keyId: string): Promise<KeyRecord> {
     await this.get(p, keyId);

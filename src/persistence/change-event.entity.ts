@@ -7,7 +7,7 @@ export class ChangeEventEntity {
   @PrimaryGeneratedColumn({ type: 'integer' })
   seq: number;
 
-  /** 'key', 'credential' or 'user'. */
+  /** 'key', 'credential', 'user' or 'account'. */
   @Column({ type: 'varchar', length: 16 })
   kind: string;
 

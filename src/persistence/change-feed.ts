@@ -3,7 +3,7 @@ import { DataSource, EntityManager, MoreThan } from 'typeorm';
 import { Log } from '../common/logger';
 import { ChangeEventEntity } from './change-event.entity';
 
-export type ChangeKind = 'key' | 'credential' | 'user';
+export type ChangeKind = 'key' | 'credential' | 'user' | 'account';
 type Listener = (ref: string) => void;
 
 const POLL_MS = 250;

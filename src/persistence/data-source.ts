@@ -11,6 +11,8 @@ import { ChangeEventEntity } from './change-event.entity';
 import { Initial1763900000000 } from './migrations/1763900000000-initial';
 import { UsersTagsBindingsLeases1763900000001 } from './migrations/1763900000001-users-tags-bindings-leases';
 import { ImportParameters1763900000002 } from './migrations/1763900000002-import-parameters';
+import { CredentialLifecycle1764500000000 } from './migrations/1764500000000-credential-lifecycle';
+import { ImportAttempts1764500002000 } from './migrations/1764500002000-import-attempts';
 import { ImportParametersEntity } from '../import/import-parameters.entity';
 import { UserEntity } from '../accounts/user.entity';
 import { KeyTagEntity } from '../keys/key-tag.entity';
@@ -20,7 +22,7 @@ import { withFileLock } from '../common/file-lock';
 import { Mutex } from '../common/mutex';
 
 export const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, V1NonceEntity, JobLeaseEntity, ImportParametersEntity];
-export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002];
+export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000];
 
 /** PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data folder. */
 export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>): DataSourceOptions {

@@ -2,14 +2,15 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { Clock } from '../common/clock';
 import { Job, JobRunner } from '../jobs/job-runner';
 import { RotationRepository } from './rotation.repository';
-import { DAY, RotationService } from './rotation.service';
+import { RotationService } from './rotation.service';
 
 /**
  * Rotates Enabled keys whose NextRotateTime has come, and schedules the next rotation a full
  * period later. A key that changed since it was read (rotated by hand, disabled, its schedule
  * changed) loses the conditional write and is judged again on the next run. Disabled and
  * archived keys are not rotated: a key that falls due while disabled is rotated on the first
- * run after it is enabled again.
+ * run after it is enabled again. A key with KMS_MAX_KEY_VERSIONS versions is not rotated; its
+ * next rotation moves a period on.
  */
 @Injectable()
 export class RotationJob implements Job, OnModuleInit {
@@ -28,8 +29,6 @@ export class RotationJob implements Job, OnModuleInit {
 
   async run(): Promise<void> {
     const now = this.clock.nowSeconds();
-    for (const key of await this.repo.due(now, 100)) {
-      await this.rotation.rotate(key, { lastRotateTime: now, nextRotateTime: now + key.rotateDays * DAY }, 'scheduled');
-    }
+    for (const key of await this.repo.due(now, 100)) await this.rotation.rotateDue(key, now);
   }
 }

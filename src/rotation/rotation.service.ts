@@ -2,8 +2,9 @@ import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
 import { Clock } from '../common/clock';
-import { ExternalKeyCannotRotateError, InvalidParameterError, KeyNotFoundError } from '../common/domain-errors';
+import { ExternalKeyCannotRotateError, InvalidParameterError, KeyNotFoundError, KeyVersionLimitError } from '../common/domain-errors';
 import { Log } from '../common/logger';
+import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
 import { KeyOperation, assertAllowed } from '../keys/key-states';
 import { KeyVersionEntity } from '../keys/key-version.entity';
@@ -26,6 +27,7 @@ export type RotationTimes = Pick<KeyEntity, 'lastRotateTime' | 'nextRotateTime'>
 @Injectable()
 export class RotationService {
   constructor(
+    @Inject(KMS_CONFIG) private readonly cfg: KmsConfig,
     private readonly keys: KeysService,
     private readonly repo: RotationRepository,
     @Inject(KeyStore) private readonly store: KeyStore,
@@ -66,10 +68,31 @@ export class RotationService {
   }
 
   /**
+   * The job's rotation of a due key. A key at the version limit is not rotated: its next
+   * rotation moves a full period on (logged), so the job does not try it again every run.
+   */
+  async rotateDue(key: KeyEntity, now: number): Promise<void> {
+    const nextRotateTime = now + key.rotateDays * DAY;
+    if (key.currentVersion < this.cfg.maxKeyVersions) {
+      await this.rotate(key, { lastRotateTime: now, nextRotateTime }, 'scheduled');
+      return;
+    }
+    const moved = await this.repo.transaction(async (m) => {
+      if (!(await this.repo.setSchedule(m, key, { rotationEnabled: key.rotationEnabled, rotateDays: key.rotateDays, nextRotateTime, updatedAt: now }))) return false;
+      await this.feed.publish(m, 'key', key.keyId);
+      return true;
+    });
+    if (moved) Log.warn('scheduled cmk rotation skipped: the key has as many versions as KMS_MAX_KEY_VERSIONS allows', { keyId: key.keyId, versions: key.currentVersion, nextRotateTime });
+  }
+
+  /**
    * Generates the next version in the token and makes it current if the key is still as
    * read; otherwise destroys the new material and answers null. Returns the version id.
+   * Refused, before the token is used, for a key that has KMS_MAX_KEY_VERSIONS versions
+   * (the write is conditional on the version read, so concurrent rotations cannot pass it).
    */
   async rotate(key: KeyEntity, times: RotationTimes, trigger: 'manual' | 'scheduled'): Promise<string | null> {
+    if (key.currentVersion >= this.cfg.maxKeyVersions) throw new KeyVersionLimitError(`CMK ${key.keyId} has ${key.currentVersion} versions, the most this service allows (KMS_MAX_KEY_VERSIONS=${this.cfg.maxKeyVersions})`);
     const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId: key.keyId, version: key.currentVersion + 1, wrapped: null, createdAt: times.lastRotateTime };
     const created = await this.store.createAes({ id: version.id }, `cmk ${key.keyId} v${version.version}`, 32);
     version.wrapped = created.wrapped?.toString('base64') ?? null;

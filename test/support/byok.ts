@@ -36,39 +36,3 @@ export function openBlob(blob: string, material: Buffer): Buffer {
   d.setAuthTag(b.subarray(b.length - 16));
   return Buffer.concat([d.update(b.subarray(35, b.length - 16)), d.final()]);
 }
-
-const SOFTHSM = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p))!;
-
-/** pkcs11-tool on a service's embedded SoftHSM token, logged in as the service is. */
-function pkcs11Tool(dataDir: string, ...args: string[]): string {
-  const dir = path.join(dataDir, 'softhsm');
-  const pin = fs.readFileSync(path.join(dir, 'user.pin'), 'utf8').trim();
-  return execFileSync('pkcs11-tool', ['--module', SOFTHSM, '--token-label', 'kms', '--login', '--pin', pin, ...args], {
-    env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') },
-    stdio: ['ignore', 'pipe', 'ignore'],
-  }).toString();
-}
-
-export interface PrivateKeyObject {
-  label: string;
-  /** CKA_ID as text. */
-  id: string;
-  usage: string;
-  access: string;
-}
-
-/** The private-key objects on the token, as `pkcs11-tool --list-objects` shows them. */
-export function privateKeys(dataDir: string): PrivateKeyObject[] {
-  return pkcs11Tool(dataDir, '--list-objects', '--type', 'privkey')
-    .split(/^Private Key Object/m)
-    .slice(1)
-    .map((block) => {
-      const field = (name: string) => new RegExp(`^\\s*${name}:\\s*(.*)$`, 'm').exec(block)?.[1].trim() ?? '';
-      return { label: field('label'), id: Buffer.from(field('ID'), 'hex').toString(), usage: field('Usage'), access: field('Access') };
-    });
-}
-
-/** Deletes a private-key object behind the service's back. */
-export function deletePrivateKey(dataDir: string, id: string): void {
-  pkcs11Tool(dataDir, '--delete-object', '--type', 'privkey', '--id', Buffer.from(id).toString('hex'));
-}

@@ -1,5 +1,7 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as https from 'node:https';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -34,6 +36,27 @@ export interface ServiceOptions {
   shareWith?: KmsService;
   /** Use a fresh database on this PostgreSQL server whatever KMS_TEST_DATABASE_URL says. */
   pg?: string;
+  /** The service serves HTTPS (KMS_TLS_* in env): the CA the test trusts, and a client certificate to present. */
+  tls?: ClientTls;
+}
+
+export interface ClientTls {
+  ca: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+}
+
+/** GET /_kms/health (HTTPS with `tls`) on a connection of its own; resolves to the status code. */
+export function healthStatus(endpoint: string, tls?: ClientTls): Promise<number> {
+  const [host, port] = endpoint.split(':');
+  const opts = { host, port: Number(port), path: '/_kms/health', agent: false as const, ...tls };
+  return new Promise((resolve, reject) => {
+    const req = (tls ? https : http).get(opts, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+  });
 }
 
 /**
@@ -47,6 +70,7 @@ export class KmsService {
   logs = '';
   port = 0;
   env: Record<string, string> = {};
+  tls?: ClientTls;
 
   get endpoint(): string {
     return `127.0.0.1:${this.port}`;
@@ -73,6 +97,7 @@ export class KmsService {
       }
     }
     Object.assign(this.env, opts.env ?? {});
+    this.tls = opts.tls ?? opts.shareWith?.tls;
     this.env.KMS_PORT = String(this.port);
     this.env.KMS_WORKERS = String(opts.workers ?? 1);
     await this.launch();
@@ -89,14 +114,35 @@ export class KmsService {
     while (Date.now() < until) {
       if (this.proc.exitCode !== null) throw new Error(`kms serve exited with ${this.proc.exitCode}:\n${this.logs}`);
       try {
-        const r = await fetch(`http://${this.endpoint}/_kms/health`);
-        if (r.status === 200) return;
+        if ((await healthStatus(this.endpoint, this.tls)) === 200) return;
       } catch {
         /* not listening yet */
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`kms serve did not become healthy:\n${this.logs}`);
+  }
+
+  /** The primary's process id. */
+  get pid(): number {
+    return this.proc!.pid!;
+  }
+
+  /** The service's processes: the primary and its workers (found through /proc, by parent pid). */
+  processIds(): number[] {
+    const children = fs
+      .readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .filter((d) => {
+        try {
+          const stat = fs.readFileSync(`/proc/${d}/stat`, 'latin1');
+          return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === this.pid;
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map(Number);
+    return [this.pid, ...children];
   }
 
   /** Runs the CLI on this instance's data and returns its parsed JSON output. */

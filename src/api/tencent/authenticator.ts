@@ -43,19 +43,20 @@ function hostCandidates(host: string | undefined, portFirst: boolean): string[] 
 
 /**
  * Verifies TC3-HMAC-SHA256 and v1 (HmacSHA1/HmacSHA256) signatures. Derived TC3 signing
- * keys are cached per (SecretId, date, service), which saves three HMACs on the hot path.
- * A TC3 body is read only once the headers and the credential check out, so that callers
- * without one cannot make the service buffer or hash anything.
+ * keys are cached on the cached credential per (date, service), which saves three HMACs on
+ * the hot path and drops them with the credential when it is disabled or deleted. A TC3 body
+ * is read only once the headers and the credential check out, so that callers without one
+ * cannot make the service buffer or hash anything.
  */
 @Injectable()
 export class Authenticator {
-  private readonly signingKeys = new Map<string, Buffer>();
-
   constructor(private readonly accounts: AccountsService, private readonly nonces: NonceStore, private readonly binding: SignatureBinding, private readonly clock: Clock) {}
 
   async authenticate(call: TencentCall): Promise<Caller> {
     const ts = this.checkTimestamp(call.timestamp);
-    return call.style === 'tc3' ? this.tc3(call, ts) : this.v1(call, ts);
+    const who = call.style === 'tc3' ? await this.tc3(call, ts) : await this.v1(call, ts);
+    this.accounts.noteUse(who.secretId);
+    return who;
   }
 
   private checkTimestamp(raw: string): number {
@@ -83,8 +84,8 @@ export class Authenticator {
     const body = await call.body();
 
     // Cached only once a signature verifies, so unauthenticated callers cannot fill the cache.
-    const cacheKey = `${auth.secretId}\n${auth.date}\n${auth.service}`;
-    const cached = this.signingKeys.get(cacheKey);
+    const cacheKey = `${auth.date}\n${auth.service}`;
+    const cached = cred.derivedKeys.get(cacheKey);
     const key = cached ?? tc3SigningKey(cred.secretKey, auth.date, auth.service);
     const payloadHash = sha256hex(body);
     // Clients differ on the host they sign (with or without the port) and on whether header
@@ -100,8 +101,8 @@ export class Authenticator {
         );
         if (same(sig, auth.signature)) {
           if (!cached) {
-            if (this.signingKeys.size >= 10_000) this.signingKeys.clear();
-            this.signingKeys.set(cacheKey, key);
+            if (cred.derivedKeys.size >= 16) cred.derivedKeys.clear();
+            cred.derivedKeys.set(cacheKey, key);
           }
           const binding = this.binding.claim(call, auth, ts);
           binding.catch(() => undefined); // observed by the face; handled here so it never goes unhandled

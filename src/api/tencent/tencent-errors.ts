@@ -5,6 +5,7 @@ import {
   KeyNotPendingDeleteError,
   KeyShouldBeDisabledError,
   CmkLimitExceededError,
+  KeyVersionLimitError,
   ExternalKeyCannotRotateError,
   InvalidCiphertextError,
   InvalidParameterError,
@@ -50,6 +51,8 @@ export function toTencentError(e: unknown, requestId: string, action?: string): 
   if (e instanceof InvalidCiphertextError) return new TencentError('InvalidParameterValue.InvalidCiphertext', e.message);
   if (e instanceof AliasAlreadyExistsError) return new TencentError('InvalidParameterValue.AliasAlreadyExists', e.message);
   if (e instanceof CmkLimitExceededError) return new TencentError('LimitExceeded.CmkLimitExceeded', e.message);
+  // RotateKey documents no codes; LimitExceeded is the document's common code for a quota.
+  if (e instanceof KeyVersionLimitError) return new TencentError('LimitExceeded', e.message);
   if (e instanceof UnsupportedKeyUsageError) return new TencentError('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion', e.message);
   if (e instanceof UnauthorizedError) return new TencentError('UnauthorizedOperation', e.message);
   if (e instanceof ExternalKeyCannotRotateError) return new TencentError('UnsupportedOperation.ExternalCmkCanNotRotate', e.message);

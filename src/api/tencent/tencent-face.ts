@@ -9,6 +9,7 @@ import { ImportService } from '../../import/import.service';
 import { KeysService } from '../../keys/keys.service';
 import { RotationService } from '../../rotation/rotation.service';
 import { ActionDef } from './actions/action';
+import { ACTION_NAMES } from './actions/action-names';
 import { cryptoActions } from './actions/crypto.actions';
 import { deploymentActions } from './actions/deployment.actions';
 import { importActions } from './actions/import.actions';
@@ -49,6 +50,9 @@ export class TencentFace {
   ) {
     for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...rotationActions(rotation), ...importActions(imports), ...deploymentActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
     this.regions = new Set(cfg.regions.map((r) => r.name));
+    // ACTION_NAMES is what policies may name: it must be exactly this table.
+    const names = [...this.actions.keys()].sort();
+    if (names.join() !== [...ACTION_NAMES].sort().join()) throw new Error(`ACTION_NAMES differs from the action table: ${names.join(', ')}`);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

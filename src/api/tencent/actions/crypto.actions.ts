@@ -1,3 +1,4 @@
+import { base64AndWipe, wipe } from '../../../common/wipe';
 import { CryptoService } from '../../../crypto/crypto.service';
 import { recipientKey } from '../../../crypto/public-key-encryption';
 import { TencentError } from '../tencent-error';
@@ -19,8 +20,12 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const plaintext = base64(params.str('Plaintext', true), 'InvalidParameterValue.InvalidPlaintext', 'Plaintext');
-        const r = await crypto.encrypt(principal, keyId, plaintext, params.str('EncryptionContext'));
-        return { CiphertextBlob: r.blob.toString('base64'), KeyId: r.keyId };
+        try {
+          const r = await crypto.encrypt(principal, keyId, plaintext, params.str('EncryptionContext'));
+          return { CiphertextBlob: r.blob.toString('base64'), KeyId: r.keyId };
+        } finally {
+          wipe(plaintext);
+        }
       },
     },
     {
@@ -31,7 +36,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
         const context = params.str('EncryptionContext');
         const recipient = recipientKey(params.str('EncryptionPublicKey'), params.str('EncryptionAlgorithm'));
         const r = await crypto.decrypt(principal, blob, context, recipient);
-        return { KeyId: r.keyId, Plaintext: r.plaintext.toString('base64') };
+        return { KeyId: r.keyId, Plaintext: base64AndWipe(r.plaintext) };
       },
     },
     {
@@ -61,7 +66,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
         const context = params.str('EncryptionContext');
         const recipient = recipientKey(params.str('EncryptionPublicKey'), params.str('EncryptionAlgorithm'));
         const r = await crypto.generateDataKey(principal, { keyId, keySpec, numberOfBytes, context, recipient });
-        return { KeyId: r.keyId, Plaintext: r.plaintext.toString('base64'), CiphertextBlob: r.blob.toString('base64') };
+        return { KeyId: r.keyId, Plaintext: base64AndWipe(r.plaintext), CiphertextBlob: r.blob.toString('base64') };
       },
     },
     {
@@ -70,7 +75,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
       params: ['NumberOfBytes'],
       async run({ params }) {
         const r = await crypto.random(params.requiredUint('NumberOfBytes'));
-        return { Plaintext: r.toString('base64') };
+        return { Plaintext: base64AndWipe(r) };
       },
     },
   ];

@@ -1,0 +1,40 @@
+/**
+ * Every action of the face, by name (case-sensitive). Policies may name only these (or
+ * wildcards matching at least one), so this list is also the policy vocabulary; the face
+ * refuses to start if its action table and this list differ.
+ */
+export const ACTION_NAMES: readonly string[] = [
+  'ArchiveKey',
+  'BindCloudResource',
+  'CancelKeyArchive',
+  'CancelKeyDeletion',
+  'CreateKey',
+  'Decrypt',
+  'DeleteImportedKeyMaterial',
+  'DescribeKey',
+  'DescribeKeys',
+  'DescribeTSMLicenses',
+  'DisableKey',
+  'DisableKeyRotation',
+  'DisableKeys',
+  'EnableKey',
+  'EnableKeyRotation',
+  'EnableKeys',
+  'Encrypt',
+  'GenerateDataKey',
+  'GenerateRandom',
+  'GetKeyRotationStatus',
+  'GetParametersForImport',
+  'GetRegions',
+  'GetServiceStatus',
+  'ImportKeyMaterial',
+  'ListAlgorithms',
+  'ListKeyDetail',
+  'ListKeys',
+  'ReEncrypt',
+  'RotateKey',
+  'ScheduleKeyDeletion',
+  'UnbindCloudResource',
+  'UpdateAlias',
+  'UpdateKeyDescription',
+];

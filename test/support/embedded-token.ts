@@ -1,0 +1,52 @@
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+/**
+ * Direct access to a running service's embedded SoftHSM token (`<KMS_DATA_DIR>/softhsm`), for
+ * tests that must look at or damage the token behind the service's back, with pkcs11js
+ * (test/support/embedded-token-tool.js). Each call runs in a short node process: it finds the
+ * token by label, logs in with the PIN the service wrote, does its work and finalizes, so the
+ * test process holds no Cryptoki state (SoftHSM lets several processes share one token; the
+ * service keeps its own sessions meanwhile). A process of its own is also the only way to
+ * point SoftHSM at the token: it reads SOFTHSM2_CONF from the real environment, and Jest
+ * gives tests a copy.
+ */
+
+const MODULE = ['/usr/lib/softhsm/libsofthsm2.so', '/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so', '/usr/lib/aarch64-linux-gnu/softhsm/libsofthsm2.so'].find((p) => fs.existsSync(p));
+const TOOL = path.join(__dirname, 'embedded-token-tool.js');
+const LABEL = 'kms';
+
+export type ObjectClass = 'privateKey' | 'secretKey';
+
+export interface TokenObject {
+  label: string;
+  /** CKA_ID as text (the service's ids are ASCII). */
+  id: string;
+  /** The usage attributes that are true: decrypt, sign, unwrap, ... */
+  usage: string[];
+  sensitive: boolean;
+  alwaysSensitive: boolean;
+  extractable: boolean;
+  neverExtractable: boolean;
+}
+
+function tool<T>(dataDir: string, ...args: string[]): T {
+  if (!MODULE) throw new Error('SoftHSM is not installed (scripts/setup.sh installs softhsm2)');
+  const dir = path.join(dataDir, 'softhsm');
+  const out = execFileSync(process.execPath, [TOOL, MODULE, LABEL, path.join(dir, 'user.pin'), ...args], {
+    env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return JSON.parse(out.toString()) as T;
+}
+
+/** The objects of one class on the service's token, with their protection attributes. */
+export function tokenObjects(dataDir: string, cls: ObjectClass): TokenObject[] {
+  return tool<TokenObject[]>(dataDir, 'list', cls);
+}
+
+/** Destroys the one object of this class with this CKA_ID, behind the service's back. */
+export function destroyTokenObject(dataDir: string, cls: ObjectClass, id: string): void {
+  tool(dataDir, 'destroy', cls, id);
+}
