@@ -38,3 +38,24 @@ it('never leaves a key both bound and pending deletion, however bind and deletio
     expect([state, bound]).not.toEqual(['PendingDelete', true]);
   }
 });
+
+it('answers the next call with its own committed change while other calls reload the key', async () => {
+  const c = kmsClient(kms.endpoint, await kms.createAccount('read-own-write'));
+  const KeyId = (await c.CreateKey({ Alias: 'flip' })).KeyId!;
+  // Encrypt calls keep reloading the key while DisableKey and EnableKey commit; a reload
+  // that ran between the cache drop and the commit must not outlive the commit.
+  let stop = false;
+  const readers = Array.from({ length: 4 }, async () => {
+    while (!stop) await codeOf(c.Encrypt({ KeyId, Plaintext: b64('x') }));
+  });
+  const seen: string[] = [];
+  for (let i = 0; i < 30; i++) {
+    await c.DisableKey({ KeyId });
+    seen.push(await codeOf(c.Encrypt({ KeyId, Plaintext: b64('x') })));
+    await c.EnableKey({ KeyId });
+    seen.push(await codeOf(c.Encrypt({ KeyId, Plaintext: b64('x') })));
+  }
+  stop = true;
+  await Promise.all(readers);
+  expect(seen).toEqual(Array.from({ length: 30 }, () => ['ResourceUnavailable.CmkDisabled', 'OK']).flat());
+});

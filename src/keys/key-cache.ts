@@ -15,9 +15,12 @@ export class KeyCache {
   private epoch = 0;
 
   constructor(private readonly repo: KeyRepository, feed: ChangeFeed) {
+    // A load already under way may have read the row before the change: later callers must
+    // not join it, and it must not fill the cache.
     feed.on('key', (id) => {
       this.epoch++;
       this.map.delete(id);
+      this.loading.delete(id);
     });
   }
 
@@ -31,8 +34,9 @@ export class KeyCache {
         if (epoch === this.epoch && (rec || this.map.size < 100_000)) this.map.set(keyId, rec);
         return rec;
       });
-      p.finally(() => this.loading.delete(keyId)).catch(() => undefined);
-      this.loading.set(keyId, p);
+      const loaded = p;
+      loaded.finally(() => this.loading.get(keyId) === loaded && this.loading.delete(keyId)).catch(() => undefined);
+      this.loading.set(keyId, loaded);
     }
     return p;
   }

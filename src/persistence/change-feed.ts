@@ -2,6 +2,7 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { DataSource, EntityManager, MoreThan } from 'typeorm';
 import { Log } from '../common/logger';
 import { ChangeEventEntity } from './change-event.entity';
+import { afterTransaction } from './transactions';
 
 export type ChangeKind = 'key' | 'credential' | 'user' | 'account';
 type Listener = (ref: string) => void;
@@ -41,12 +42,12 @@ export class ChangeFeed implements OnModuleDestroy {
   }
 
   /**
-   * Records a change inside the caller's transaction and applies it locally at once; the poll
-   * applies it again once committed, which also undoes a read that raced the commit.
+   * Records a change inside the caller's transaction and applies it locally once that
+   * transaction has ended; the poll applies it again on every process once committed.
    */
   async publish(manager: EntityManager, kind: ChangeKind, ref: string): Promise<void> {
     await manager.insert(ChangeEventEntity, { kind, ref, at: Date.now() });
-    this.emit(kind, ref);
+    afterTransaction(() => this.emit(kind, ref));
   }
 
   async start(): Promise<void> {

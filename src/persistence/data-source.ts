@@ -19,7 +19,7 @@ import { KeyTagEntity } from '../keys/key-tag.entity';
 import { KeyBindingEntity } from '../keys/key-binding.entity';
 import { JobLeaseEntity } from '../jobs/job-lease.entity';
 import { withFileLock } from '../common/file-lock';
-import { Mutex } from '../common/mutex';
+import { installTransactionHooks } from './transactions';
 
 export const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, V1NonceEntity, JobLeaseEntity, ImportParametersEntity];
 export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000];
@@ -47,23 +47,10 @@ export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'
 /** Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations. */
 const MIGRATION_LOCK = 7_262_019;
 
-/**
- * better-sqlite3 gives a process one connection, so two transactions running at once in one
- * worker would interleave on it (nesting as savepoints, committing each other's work). On
- * SQLite every transaction therefore waits for the previous one. Writes that must not join
- * another flow's transaction are made as transactions of their own.
- */
-function serializeTransactions(ds: DataSource): void {
-  const mutex = new Mutex();
-  const manager = ds.manager;
-  const original = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
-  (manager as { transaction: unknown }).transaction = (...args: unknown[]) => mutex.run(() => original(...args));
-}
-
 export async function openDatabase(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, migrate: boolean): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(cfg));
   await ds.initialize();
-  if (ds.options.type === 'better-sqlite3') serializeTransactions(ds);
+  installTransactionHooks(ds);
   if (migrate) {
     // Instances and CLI runs may start together: only one migrates at a time.
     if (ds.options.type === 'postgres') {

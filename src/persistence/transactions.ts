@@ -1,0 +1,52 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { DataSource } from 'typeorm';
+import { Mutex } from '../common/mutex';
+
+type Hook = () => void;
+const open = new AsyncLocalStorage<Hook[]>();
+
+/**
+ * Runs `hook` once the transaction the caller is in has ended (committed or rolled back), or
+ * at once outside a transaction. Cache invalidation uses it: a cache told to drop an entry
+ * before the commit could reload the row before it is written; told after a roll-back, it
+ * drops whatever it read of the uncommitted state (on SQLite a process's one connection sees
+ * its own open transaction).
+ */
+export function afterTransaction(hook: Hook): void {
+  const hooks = open.getStore();
+  if (hooks) hooks.push(hook);
+  else hook();
+}
+
+/**
+ * Wraps `ds.transaction` (every repository's transactions go through it) to run the
+ * `afterTransaction` hooks. On SQLite it also
+ * - runs one transaction at a time per process: better-sqlite3 gives a process one
+ *   connection, so two transactions at once would interleave on it (nesting as savepoints,
+ *   committing each other's work);
+ * - begins every transaction as a writer (BEGIN IMMEDIATE): a deferred transaction that reads
+ *   and then writes fails with SQLITE_BUSY when another process committed in between, which
+ *   busy_timeout cannot wait out; a writer waits for the lock up front instead.
+ */
+export function installTransactionHooks(ds: DataSource): void {
+  const manager = ds.manager;
+  const original = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
+  const sqlite = ds.options.type === 'better-sqlite3';
+  const mutex = new Mutex();
+  if (sqlite) beginAsWriter(ds);
+  const run = (args: unknown[]): Promise<unknown> => {
+    const hooks: Hook[] = [];
+    // transaction(fn) or transaction(isolationLevel, fn); DataSource passes (fn, undefined).
+    const wrapped = args.map((a) => (typeof a === 'function' ? (m: unknown) => open.run(hooks, () => (a as (m: unknown) => Promise<unknown>)(m)) : a));
+    return original(...wrapped).finally(() => {
+      for (const h of hooks) h();
+    });
+  };
+  (manager as { transaction: unknown }).transaction = (...args: unknown[]) => (sqlite ? mutex.run(() => run(args)) : run(args));
+}
+
+function beginAsWriter(ds: DataSource): void {
+  const qr = ds.driver.createQueryRunner('master');
+  const query = qr.query.bind(qr) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
+  (qr as { query: unknown }).query = (sql: string, ...rest: unknown[]) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE' : sql, ...rest);
+}

@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import Database from 'better-sqlite3';
+import { DataSource } from 'typeorm';
+import { openDatabase } from '../../src/persistence/data-source';
+import { afterTransaction } from '../../src/persistence/transactions';
+
+/** The transaction hooks on a real SQLite database (the service's own data source). */
+let ds: DataSource;
+beforeAll(async () => {
+  ds = await openDatabase({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'kms-tx-')) }, true);
+});
+afterAll(() => ds.destroy());
+
+it('runs hooks after the commit, not before', async () => {
+  const seen: string[] = [];
+  await ds.transaction(async (m) => {
+    await m.query('SELECT 1');
+    afterTransaction(() => seen.push('hook'));
+    seen.push('body');
+  });
+  seen.push('returned');
+  expect(seen).toEqual(['body', 'hook', 'returned']);
+});
+
+it('runs hooks after a roll-back too, and the error still reaches the caller', async () => {
+  const seen: string[] = [];
+  await expect(
+    ds.transaction(async () => {
+      afterTransaction(() => seen.push('hook'));
+      throw new Error('refused');
+    }),
+  ).rejects.toThrow('refused');
+  expect(seen).toEqual(['hook']);
+});
+
+it('runs a hook at once outside a transaction', () => {
+  const seen: string[] = [];
+  afterTransaction(() => seen.push('hook'));
+  expect(seen).toEqual(['hook']);
+});
+
+it('begins SQLite transactions as the writer, so a read-then-write cannot lose to another process', async () => {
+  // A second connection, as another worker would hold: while our transaction has only read,
+  // it must already be unable to take the write lock.
+  const other = new Database((ds.options as { database: string }).database, { timeout: 0 });
+  try {
+    await ds.transaction(async (m) => {
+      await m.query('SELECT 1');
+      expect(() => other.exec('BEGIN IMMEDIATE')).toThrow(/busy|locked/i);
+    });
+    other.exec('BEGIN IMMEDIATE');
+    other.exec('ROLLBACK');
+  } finally {
+    other.close();
+  }
+});
