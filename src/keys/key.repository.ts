@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, EntityManager, In, LessThanOrEqual } from 'typeorm';
+import { AccountEntity } from '../accounts/account.entity';
 import { KeyBindingEntity } from './key-binding.entity';
 import { KeyRecord } from './key-record';
 import { KeyTagEntity } from './key-tag.entity';
@@ -35,8 +36,14 @@ export class KeyRepository {
     return this.ds.getRepository(KeyEntity).existsBy({ uin, region, alias });
   }
 
-  countForAccount(uin: string): Promise<number> {
-    return this.ds.getRepository(KeyEntity).countBy({ uin });
+  /**
+   * The account's CMK count, read inside `m`'s transaction after taking the account's row
+   * lock (PostgreSQL), so that creates for one account count one after another while other
+   * accounts go on. SQLite needs no lock: its transactions all begin as the one writer.
+   */
+  async countForAccountLocked(m: EntityManager, uin: string): Promise<number> {
+    if (m.connection.options.type === 'postgres') await m.getRepository(AccountEntity).createQueryBuilder('a').setLock('pessimistic_write').where('a.uin = :uin', { uin }).getOne();
+    return m.getRepository(KeyEntity).countBy({ uin });
   }
 
   async insert(m: EntityManager, key: KeyEntity, version: KeyVersionEntity | null, tags: KeyTagEntity[]): Promise<void> {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
 import { CmkLimitExceededError } from '../common/domain-errors';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { KeyRepository } from '../keys/key.repository';
@@ -8,8 +9,9 @@ import { KeyRepository } from '../keys/key.repository';
 export class CmkQuotaService {
   constructor(@Inject(KMS_CONFIG) private readonly cfg: KmsConfig, private readonly repo: KeyRepository) {}
 
-  async assertCanCreate(uin: string): Promise<void> {
-    const n = await this.repo.countForAccount(uin);
+  /** Call inside the transaction that inserts the key: the count stays exact under any concurrency. */
+  async assertCanCreate(m: EntityManager, uin: string): Promise<void> {
+    const n = await this.repo.countForAccountLocked(m, uin);
     if (n >= this.cfg.cmkQuota) throw new CmkLimitExceededError(`the account holds ${n} CMKs; the quota is ${this.cfg.cmkQuota}`);
   }
 }
