@@ -35,6 +35,8 @@ export function checkDescription(description: string): void {
 }
 
 export const MAX_TAGS = 50;
+/** Keys one batch call (enable, disable, describe) may name. */
+export const MAX_BATCH_KEYS = 100;
 export function checkTags(tags: Tag[]): void {
   if (tags.length > MAX_TAGS) throw new InvalidParameterError('Tags', `at most ${MAX_TAGS} tags`);
   const seen = new Set<string>();

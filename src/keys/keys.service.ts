@@ -9,7 +9,7 @@ import { KeyStore } from '../hsm/key-store';
 import { ChangeFeed } from '../persistence/change-feed';
 import { CmkQuotaService } from '../quotas/cmk-quota.service';
 import { KeyCache } from './key-cache';
-import { KEY_USAGES, SUPPORTED_CMK_KINDS, Tag, checkAlias, checkDescription, checkKeyId, checkTags } from './key-params';
+import { KEY_USAGES, MAX_BATCH_KEYS, SUPPORTED_CMK_KINDS, Tag, checkAlias, checkDescription, checkKeyId, checkTags } from './key-params';
 import { KeyRecord } from './key-record';
 import { BLOCKED_BY_BINDING, KeyOperation, assertAllowed } from './key-states';
 import { KeyVersionEntity } from './key-version.entity';
@@ -268,7 +268,7 @@ export class KeysService {
 }
 
 function checkKeyIds(keyIds: string[]): void {
-  if (keyIds.length < 1 || keyIds.length > 100) throw new InvalidParameterError('KeyIds', 'KeyIds takes 1 to 100 ids');
+  if (keyIds.length < 1 || keyIds.length > MAX_BATCH_KEYS) throw new InvalidParameterError('KeyIds', `KeyIds takes 1 to ${MAX_BATCH_KEYS} ids`);
   keyIds.forEach((id) => checkKeyId(id, 'KeyIds'));
   if (new Set(keyIds).size !== keyIds.length) throw new InvalidParameterError('KeyIds', 'KeyIds lists an id twice', 'duplicatedKeyId');
 }

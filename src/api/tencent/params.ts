@@ -89,20 +89,29 @@ export class Params {
     return n;
   }
 
-  strArray(name: string, required = false): string[] | undefined {
+  /**
+   * Every list reader takes its bound, so no list reaches the core (or a SQL statement's
+   * variables) longer than the documented limit.
+   */
+  strArray(name: string, max: number, required = false): string[] | undefined {
     const v = this.get(name);
     if (v === undefined) {
       if (required) throw new TencentError('MissingParameter', `the parameter ${name} is required`);
       return undefined;
     }
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw invalid(name, 'must be an array of strings');
-    return v as string[];
+    return bounded(name, v as string[], max);
   }
 
-  objArray(name: string): Params[] | undefined {
+  objArray(name: string, max: number): Params[] | undefined {
     const v = this.get(name);
     if (v === undefined) return undefined;
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'object' || x === null || Array.isArray(x))) throw invalid(name, 'must be an array of objects');
-    return v.map((x) => new Params(x as Record<string, unknown>, this.loose));
+    return bounded(name, v, max).map((x) => new Params(x as Record<string, unknown>, this.loose));
   }
+}
+
+function bounded<T>(name: string, list: T[], max: number): T[] {
+  if (list.length > max) throw invalid(name, `takes at most ${max} items`);
+  return list;
 }

@@ -1,5 +1,6 @@
 import { KeysService } from '../../../keys/keys.service';
 import { TencentError } from '../tencent-error';
+import { MAX_CREATE_TAGS, MAX_KEY_IDS } from '../list-limits';
 import { ActionDef } from './action';
 import { keyMetadata } from './key-metadata';
 
@@ -9,7 +10,7 @@ export function keyActions(keys: KeysService): ActionDef[] {
       name: 'CreateKey',
       params: ['Alias', 'Description', 'KeyUsage', 'Type', 'Tags', 'TCEProjectId'],
       async run({ principal, params }) {
-        const tags = params.objArray('Tags')?.map((t) => ({ TagKey: t.str('TagKey') ?? '', TagValue: t.str('TagValue') ?? '' }));
+        const tags = params.objArray('Tags', MAX_CREATE_TAGS)?.map((t) => ({ TagKey: t.str('TagKey') ?? '', TagValue: t.str('TagValue') ?? '' }));
         params.str('TCEProjectId');
         const k = await keys.create(principal, {
           alias: params.str('Alias', true),
@@ -45,7 +46,7 @@ export function keyActions(keys: KeysService): ActionDef[] {
       name: 'DescribeKeys',
       params: ['KeyIds'],
       async run({ principal, params }) {
-        const recs = await keys.getMany(principal, params.strArray('KeyIds', true)!);
+        const recs = await keys.getMany(principal, params.strArray('KeyIds', MAX_KEY_IDS, true)!);
         return { KeyMetadatas: recs.map((r) => keyMetadata(r.key)) };
       },
     },

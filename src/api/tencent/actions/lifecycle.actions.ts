@@ -1,6 +1,7 @@
 import { KEY_USAGES } from '../../../keys/key-params';
 import { KeysService } from '../../../keys/keys.service';
 import { TencentError } from '../tencent-error';
+import { MAX_KEY_IDS, MAX_TAG_FILTERS, MAX_TAG_FILTER_VALUES } from '../list-limits';
 import { ActionDef } from './action';
 import { keyMetadata } from './key-metadata';
 
@@ -39,7 +40,7 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
       name: 'EnableKeys',
       params: ['KeyIds'],
       async run({ principal, params }) {
-        await keys.setEnabledMany(principal, params.strArray('KeyIds', true)!, true);
+        await keys.setEnabledMany(principal, params.strArray('KeyIds', MAX_KEY_IDS, true)!, true);
         return {};
       },
     },
@@ -47,7 +48,7 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
       name: 'DisableKeys',
       params: ['KeyIds'],
       async run({ principal, params }) {
-        await keys.setEnabledMany(principal, params.strArray('KeyIds', true)!, false);
+        await keys.setEnabledMany(principal, params.strArray('KeyIds', MAX_KEY_IDS, true)!, false);
         return {};
       },
     },
@@ -120,9 +121,8 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
         if (!['ALL', 'KMS', 'EXTERNAL', ''].includes(origin)) throw invalid('Origin must be KMS, EXTERNAL or ALL (case-sensitive)');
         const usage = params.str('KeyUsage') || 'ENCRYPT_DECRYPT';
         if (usage !== 'ALL' && !(KEY_USAGES as readonly string[]).includes(usage)) throw invalid(`KeyUsage must be ALL or one of ${KEY_USAGES.join(', ')}`);
-        const filters = params.objArray('TagFilters') ?? [];
-        if (filters.length > 10) throw invalid('at most 10 TagFilters');
-        const tags = filters.map((f) => ({ key: f.str('TagKey', true), values: f.strArray('TagValue') }));
+        const filters = params.objArray('TagFilters', MAX_TAG_FILTERS) ?? [];
+        const tags = filters.map((f) => ({ key: f.str('TagKey', true), values: f.strArray('TagValue', MAX_TAG_FILTER_VALUES) }));
         // No cloud product creates keys here: Role 1 lists nothing.
         if (role === 1) return { TotalCount: 0, KeyMetadatas: [] };
         const page = await keys.listDetail(principal, {
