@@ -229,3 +229,42 @@ describe('policies naming no action of the API', () => {
     expect(u.code).toBe(0);
   });
 });
+
+describe('what a refused sub-user learns', () => {
+  const messageOf = async (p: Promise<unknown>): Promise<{ code: string; message: string }> => {
+    try {
+      await p;
+      return { code: 'OK', message: '' };
+    } catch (e) {
+      return { code: (e as { code: string }).code, message: (e as Error).message };
+    }
+  };
+
+  it('names neither the key nor its creator, and answers alike whether or not the key exists', async () => {
+    const owner = kmsClient(kms.endpoint, root);
+    const KeyId = (await owner.CreateKey({ Alias: 'not-yours' })).KeyId!;
+    // Allowed one other key only: no creator's key with these ids could be allowed.
+    const mine = (await owner.CreateKey({ Alias: 'yours' })).KeyId!;
+    const u = await createUser('one-key-only', policyFile('one', [{ effect: 'allow', action: ['name/kms:*'], resource: [res(mine, '*')] }]));
+    const c = kmsClient(kms.endpoint, u);
+    const unknown = '6b0d1f6e-0000-4000-8000-000000000000';
+    for (const call of [(id: string) => c.DescribeKey({ KeyId: id }), (id: string) => c.Encrypt({ KeyId: id, Plaintext: b64('x') }), (id: string) => c.DisableKey({ KeyId: id })]) {
+      const existing = await messageOf(call(KeyId));
+      const missing = await messageOf(call(unknown));
+      expect(existing.code).toBe(DENIED);
+      expect(missing.code).toBe(DENIED);
+      expect(existing.message).toBe(missing.message);
+      expect(existing.message).not.toContain(KeyId);
+      expect(existing.message).not.toContain(root.Uin);
+    }
+  });
+
+  it('tells CmkNotFound to a sub-user whose policy could allow the action on that id', async () => {
+    const u = await createUser('any-creator', policyFile('any', [{ effect: 'allow', action: ['name/kms:DescribeKey'], resource: [res('*', '*')] }, { effect: 'deny', action: ['name/kms:*'], resource: [res('*', root.Uin)] }]));
+    const c = kmsClient(kms.endpoint, u);
+    expect(await codeOf(c.DescribeKey({ KeyId: '6b0d1f6e-0000-4000-8000-000000000001' }))).toBe('ResourceUnavailable.CmkNotFound');
+    // Denied for every creator: the same refusal for an unknown id as for a known one.
+    const none = await createUser('denied-all', policyFile('deny-all', [{ effect: 'allow', action: ['name/kms:*'], resource: ['*'] }, { effect: 'deny', action: ['name/kms:DescribeKey'], resource: [res('*', '*')] }]));
+    expect(await codeOf(kmsClient(kms.endpoint, none).DescribeKey({ KeyId: '6b0d1f6e-0000-4000-8000-000000000002' }))).toBe(DENIED);
+  });
+});

@@ -27,6 +27,8 @@ interface Statement {
   effect: 'allow' | 'deny';
   actions: RegExp[];
   resources: RegExp[];
+  /** The creator uins the resource patterns can name, a `*` read as any digit run. */
+  creators: string[];
 }
 
 const glob = (pattern: string): RegExp => new RegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$');
@@ -73,13 +75,24 @@ export class Policy {
         if (knownActions && !knownActions.some((k) => re.test(k))) throw new PolicyError(`statement ${i}: action "${a}" matches no action of the API (action names are case-sensitive, e.g. name/kms:Decrypt)`);
         return re;
       });
-      const resources = list(st.resource, 'resource', i).map((r) => {
+      const patterns = list(st.resource, 'resource', i);
+      const resources = patterns.map((r) => {
         if (r !== '*' && !r.startsWith('qcs::kms:')) throw new PolicyError(`statement ${i}: resource "${r}" is not "*" nor a qcs::kms: resource`);
         return glob(r);
       });
-      return { effect, actions, resources };
+      const creators = patterns.flatMap((r) => /\/creatorUin\/([^/]*)\//.exec(r)?.[1].replaceAll('*', '0') ?? []);
+      return { effect, actions, resources, creators };
     });
     return new Policy(statements);
+  }
+
+  /**
+   * Whether the action could be allowed on a key with this id, whoever created it: tried with
+   * every creator the patterns name and with one that only a wildcard matches.
+   */
+  mayAllowKey(action: string, region: string, uin: string, keyId: string): boolean {
+    const creators = new Set(['0', uin, ...this.statements.flatMap((s) => s.creators)]);
+    return [...creators].some((c) => this.allows(action, keyResource(region, uin, c, keyId)));
   }
 
   allows(action: string, resource: string): boolean {
@@ -96,8 +109,20 @@ export const accountResource = (region: string, uin: string): string => `qcs::km
 /**
  * Root credentials have every right on their own account (isolation is enforced by lookups);
  * sub-users only what their policy allows. `action` defaults to the call's own; a call that
- * also performs another action on a resource (ReEncrypt decrypts and encrypts) names it.
+ * also performs another action on a resource (ReEncrypt decrypts and encrypts) names it. The
+ * message names neither the resource nor its creator: a refused caller learns nothing about the key.
  */
 export function authorize(p: Principal, resource: string, action = p.action): void {
-  if (p.policy && !p.policy.allows(action, resource)) throw new UnauthorizedError(`${p.callerUin} may not ${action} on ${resource}`);
+  if (p.policy && !p.policy.allows(action, resource)) throw refused(action);
 }
+
+/**
+ * For a key id that names no key of the caller's: a sub-user whose policy could not allow the
+ * action on that id whoever created it gets the refusal an existing key would give, so it
+ * cannot tell which ids exist.
+ */
+export function authorizeUnknownKey(p: Principal, keyId: string): void {
+  if (p.policy && !p.policy.mayAllowKey(p.action, p.region, p.uin, keyId)) throw refused(p.action);
+}
+
+const refused = (action: string): UnauthorizedError => new UnauthorizedError(`the caller is not authorized to ${action} on this resource`);

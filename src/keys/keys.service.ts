@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
-import { accountResource, authorize, keyResource } from '../accounts/policy';
+import { accountResource, authorize, authorizeUnknownKey, keyResource } from '../accounts/policy';
 import { Principal } from '../accounts/principal';
 import { Clock } from '../common/clock';
 import { AliasAlreadyExistsError, BindingNotFoundError, InvalidParameterError, KeyInUseError, KeyNotFoundError, KeyStateError, UnsupportedKeyUsageError } from '../common/domain-errors';
@@ -116,7 +116,10 @@ export class KeysService {
   async get(p: Principal, keyId: string): Promise<KeyRecord> {
     checkKeyId(keyId);
     const rec = await this.cache.get(keyId);
-    if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) throw new KeyNotFoundError(keyId);
+    if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) {
+      authorizeUnknownKey(p, keyId);
+      throw new KeyNotFoundError(keyId);
+    }
     authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, keyId));
     return rec;
   }
