@@ -90,18 +90,27 @@ export class AccountsService {
     @Inject(POLICY_ACTIONS) private readonly policyActions: readonly string[],
   ) {
     feed.on('credential', (id) => {
-      this.epoch++;
+      this.invalidate();
       this.cache.delete(id);
     });
     // A policy change concerns every credential of that user; such changes are rare.
     feed.on('user', () => {
-      this.epoch++;
+      this.invalidate();
       this.cache.clear();
     });
     feed.on('account', (uin) => {
-      this.epoch++;
+      this.invalidate();
       for (const [id, c] of this.cache) if (c?.uin === uin) this.cache.delete(id);
     });
+  }
+
+  /**
+   * A load under way may have read rows from before the change: it must not fill the cache
+   * (the epoch), and later callers must not join it (a fresh load reads after the change).
+   */
+  private invalidate(): void {
+    this.epoch++;
+    this.loading.clear();
   }
 
   async createAccount(name: string): Promise<NewCredential> {
@@ -217,8 +226,9 @@ export class AccountsService {
     if (hit !== undefined) return hit;
     let p = this.loading.get(secretId);
     if (!p) {
-      p = this.load(secretId).finally(() => this.loading.delete(secretId));
-      this.loading.set(secretId, p);
+      const loaded = this.load(secretId).finally(() => this.loading.get(secretId) === loaded && this.loading.delete(secretId));
+      this.loading.set(secretId, loaded);
+      p = loaded;
     }
     return p;
   }
