@@ -10,6 +10,13 @@ import { TencentError } from './tencent-error';
 const DISCARD_BYTES = 16 * 1024 * 1024;
 const DISCARD_MS = 5_000;
 
+/** The client closed or reset the connection before its body was complete: nobody to answer. */
+export class ClientGoneError extends Error {
+  constructor() {
+    super('the client went away before sending its whole body');
+  }
+}
+
 /**
  * Reads the request body up to `limit` bytes. A larger body is refused with a clear error:
  * a declared Content-Length at once, a chunked body as soon as it passes the limit. Nothing
@@ -24,7 +31,8 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const done = () => {
       req.off('data', onData);
       req.off('end', onEnd);
-      req.off('error', onError);
+      req.off('error', onGone);
+      req.off('close', onGone);
     };
     const onData = (c: Buffer) => {
       size += c.length;
@@ -37,13 +45,14 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       done();
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
     };
-    const onError = (e: Error) => {
+    const onGone = () => {
       done();
-      reject(e);
+      reject(new ClientGoneError());
     };
     req.on('data', onData);
     req.on('end', onEnd);
-    req.on('error', onError);
+    req.on('error', onGone);
+    req.on('close', onGone);
   });
 }
 

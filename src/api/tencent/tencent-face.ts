@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { accountResource, authorize } from '../../accounts/policy';
 import { Principal } from '../../accounts/principal';
+import { Log } from '../../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { CryptoService } from '../../crypto/crypto.service';
 import { ImportService } from '../../import/import.service';
@@ -20,7 +21,7 @@ import { serviceActions } from './actions/service.actions';
 import { Authenticator } from './authenticator';
 import { DEFAULT_RATE_LIMITS, FALLBACK_RATE_LIMIT } from './rate-limits';
 import { RateLimiter } from '../../quotas/rate-limiter.service';
-import { settleBody } from './body-reader';
+import { ClientGoneError, settleBody } from './body-reader';
 import { TencentError } from './tencent-error';
 import { toTencentError } from './tencent-errors';
 import { readCall } from './tencent-request';
@@ -80,6 +81,8 @@ export class TencentFace {
       const result = await def.run({ principal, params });
       await sendJson(req, res, { Response: { ...result, RequestId: requestId } });
     } catch (e) {
+      // The client's own doing, and nobody is left to read an answer.
+      if (e instanceof ClientGoneError) return void Log.debug('client went away mid-request', { requestId, action });
       const err = toTencentError(binding ? await binding.then(() => e, (refused: unknown) => refused) : e, requestId, action);
       await sendJson(req, res, { Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId } });
     }
