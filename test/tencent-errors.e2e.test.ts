@@ -40,6 +40,17 @@ describe('public (authentication and protocol) errors', () => {
   it('AuthFailure.SignatureFailure when the scope date is not the date of the timestamp', async () => {
     expect((await tc3('GetRegions', {}, { date: '2001-01-01' })).code).toBe('AuthFailure.SignatureFailure');
   });
+  it('takes a TC3 scope naming kms or the first label of the Host, and no other service', async () => {
+    expect((await tc3('GetRegions', {}, { service: 'kms' })).code).toBeUndefined();
+    expect((await tc3('GetRegions', {}, { service: '127' })).code).toBeUndefined();
+    const other = await tc3('GetRegions', {}, { service: 'cvm' });
+    expect(other.code).toBe('AuthFailure.SignatureFailure');
+    expect((other.body.Error as { Message: string }).Message).toContain('"cvm"');
+  });
+  it('takes v1 SignatureMethod HmacSHA1, HmacSHA256 or none, and refuses any other with InvalidParameter', async () => {
+    for (const signatureMethod of [undefined, 'HmacSHA1', 'HmacSHA256']) expect((await send(signV1(kms.endpoint, cred, { signatureMethod, params: { Action: 'GetRegions' } }))).code).toBeUndefined();
+    for (const signatureMethod of ['HmacMD5', 'hmacsha256', 'TC3-HMAC-SHA256']) expect((await send(signV1(kms.endpoint, cred, { signatureMethod, params: { Action: 'GetRegions' } }))).code).toBe('InvalidParameter');
+  });
   it.each([-310, 310])('AuthFailure.SignatureExpire for a timestamp %i s off (TC3 and v1)', async (off) => {
     const ts = Math.floor(Date.now() / 1000) + off;
     expect((await tc3('GetRegions', {}, { timestamp: ts })).code).toBe('AuthFailure.SignatureExpire');

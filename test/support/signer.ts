@@ -59,7 +59,8 @@ export function signTc3(endpoint: string, cred: Pick<Credential, 'SecretId' | 'S
 
 export interface V1Options {
   method?: 'POST' | 'GET';
-  signatureMethod?: 'HmacSHA1' | 'HmacSHA256';
+  /** Anything else is sent as given (and signed as HmacSHA1), for the refusal tests. */
+  signatureMethod?: string;
   timestamp?: number;
   nonce?: number | string;
   /** Sign with the host without its port (the service accepts both). */
@@ -75,7 +76,7 @@ export function signV1(endpoint: string, cred: Pick<Credential, 'SecretId' | 'Se
     SecretId: cred.SecretId,
     Version: '2019-01-18',
     Region: 'ap-guangzhou',
-    ...(o.signatureMethod === 'HmacSHA256' ? { SignatureMethod: 'HmacSHA256' } : {}),
+    ...(o.signatureMethod && o.signatureMethod !== 'HmacSHA1' ? { SignatureMethod: o.signatureMethod } : {}),
     ...Object.fromEntries(Object.entries(o.params).map(([k, v]) => [k, String(v)])),
   };
   const toSign = `${method}${endpoint}/?` + Object.keys(all).sort().map((k) => `${k}=${all[k]}`).join('&');

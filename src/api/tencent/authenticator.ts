@@ -42,6 +42,17 @@ function hostCandidates(host: string | undefined, portFirst: boolean): string[] 
 }
 
 /**
+ * The services a TC3 credential scope may name: `kms`, or the first label of the Host the
+ * request went to, which is what the official SDK derives from its endpoint (`127` for
+ * 127.0.0.1:8080, `keys` for keys.example.com). A signature scoped to another service was
+ * made for another API and is not accepted here.
+ */
+function scopeServices(host: string | undefined): string[] {
+  const label = (host ?? '').trim().replace(/:\d+$/, '').split('.')[0].toLowerCase();
+  return label && label !== 'kms' ? ['kms', label] : ['kms'];
+}
+
+/**
  * Verifies TC3-HMAC-SHA256 and v1 (HmacSHA1/HmacSHA256) signatures. Derived TC3 signing
  * keys are cached on the cached credential per (date, service), which saves three HMACs on
  * the hot path and drops them with the credential when it is disabled or deleted. A TC3 body
@@ -79,6 +90,7 @@ export class Authenticator {
     if (call.headers['x-tc-token']) throw fail('TokenFailure', 'temporary credentials (X-TC-Token) are not supported');
     if (auth.date !== utcDate(ts)) throw fail('SignatureFailure', 'the credential scope date is not the UTC date of X-TC-Timestamp');
     if (!auth.signedHeaders.includes('content-type') || !auth.signedHeaders.includes('host')) throw fail('SignatureFailure', 'SignedHeaders must include content-type and host');
+    if (!scopeServices(call.headers.host).includes(auth.service)) throw fail('SignatureFailure', `the credential scope names the service "${auth.service}"; this endpoint accepts ${scopeServices(call.headers.host).map((x) => `"${x}"`).join(' or ')}`);
     this.binding.checkSignedHeaders(auth);
     const cred = await this.credential(auth.secretId);
     const body = await call.body();
@@ -123,7 +135,9 @@ export class Authenticator {
     if (!nonce) throw new TencentError('MissingParameter', 'the common parameter Nonce is required');
     if (!/^\d{1,20}$/.test(nonce)) throw new TencentError('InvalidParameter', 'Nonce must be a positive integer');
     if (p.get('Token')) throw fail('TokenFailure', 'temporary credentials (Token) are not supported');
-    const method = p.get('SignatureMethod') === 'HmacSHA256' ? 'HmacSHA256' : 'HmacSHA1';
+    const signatureMethod = p.get('SignatureMethod');
+    if (signatureMethod != null && signatureMethod !== 'HmacSHA1' && signatureMethod !== 'HmacSHA256') throw new TencentError('InvalidParameter', 'SignatureMethod must be HmacSHA1 (the default) or HmacSHA256');
+    const method = signatureMethod ?? 'HmacSHA1';
     const given = Buffer.from(signatureB64, 'base64');
     const cred = await this.credential(secretId);
     let ok = false;
