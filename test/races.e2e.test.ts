@@ -9,19 +9,26 @@ import { b64, codeOf, kmsClient } from './support/tencent-client';
  */
 
 let kms: KmsService;
+/** A second instance on the same database and data folder (token), as a second host would be. */
+let second: KmsService;
 beforeAll(async () => {
   kms = await KmsService.start({ workers: 4, env: { KMS_RATE_LIMITS: 'off', KMS_CMK_QUOTA: '3' } });
+  second = await KmsService.start({ workers: 2, shareWith: kms });
 });
-afterAll(() => kms.stop());
+afterAll(async () => {
+  await second.stopProcess();
+  await kms.stop();
+});
 
 type Audit = Array<{ label: string }>;
 const cmkObjects = async (): Promise<number> => (await kms.cli<Audit>('token', 'audit')).filter((o) => o.label.startsWith('cmk ')).length;
 
-it('holds the CMK quota exactly under 120 concurrent creates and leaves no token object for the refused ones', async () => {
+it('holds the CMK quota exactly under 120 concurrent creates on two instances and leaves no token object for the refused ones', async () => {
   const before = await cmkObjects();
   const cred = await kms.createAccount('quota-race');
   const c = kmsClient(kms.endpoint, cred);
-  const codes = await Promise.all(Array.from({ length: 120 }, (_, i) => codeOf(c.CreateKey({ Alias: `q-${i}` }))));
+  const c2 = kmsClient(second.endpoint, cred);
+  const codes = await Promise.all(Array.from({ length: 120 }, (_, i) => codeOf((i % 2 ? c : c2).CreateKey({ Alias: `q-${i}` }))));
   expect(codes.filter((x) => x === 'OK')).toHaveLength(3);
   expect(codes.filter((x) => x !== 'OK').every((x) => x === 'LimitExceeded.CmkLimitExceeded')).toBe(true);
   expect((await c.ListKeys({ Limit: 100 })).Keys).toHaveLength(3);
