@@ -1,4 +1,5 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
+import { AuditModule } from './audit/audit.module';
 import { AccountsModule } from './accounts/accounts.module';
 import { POLICY_ACTIONS } from './accounts/policy';
 import { ACTION_NAMES } from './api/tencent/actions/action-names';
@@ -31,7 +32,7 @@ export class AppModule {
   static forRoot(cfg: KmsConfig, withHttp: boolean): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? [TencentModule] : [])],
+      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? [TencentModule] : [])],
       controllers: withHttp ? [HealthController] : [],
     };
   }

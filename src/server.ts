@@ -65,6 +65,7 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   if (cfg.tls) readTlsOptions(cfg.tls);
   await prepare(cfg);
   if (!cfg.rateLimits.enabled) Log.warn('RATE LIMITS ARE OFF (KMS_RATE_LIMITS=off): every account may call every action without limit; use this for benchmarks only');
+  if (cfg.audit.mode === 'off') Log.warn('THE AUDIT TRAIL IS OFF (KMS_AUDIT=off): no call is recorded');
   if (process.env.KMS_TEST_CLOCK_FILE) Log.warn('KMS_TEST_CLOCK_FILE is set: key lifecycles follow a test clock; never use this in production');
   if (cfg.workers === 1) return startWorker(cfg);
   ClusterFirstUseRegister.serve(); // the TC3 signatures' first uses, for every worker

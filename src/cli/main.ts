@@ -4,6 +4,10 @@ import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AccountsService, Status } from '../accounts/accounts.service';
 import { AppModule } from '../app.module';
+import { AuditReader, AuditQuery } from '../audit/audit-reader';
+import { AuditEvent } from '../audit/audit-event';
+import { AuditTrail } from '../audit/audit-trail';
+import { AuditVerifier } from '../audit/audit-verifier';
 import { scrubEnv } from '../common/environ';
 import { Log } from '../common/logger';
 import { ConfigError, KmsConfig, loadConfig } from '../config/config';
@@ -34,6 +38,11 @@ Usage:
   kms user delete --user SUBUIN      delete a sub-user and its credentials
   kms migrate                        create or upgrade the database schema and the token set-up
   kms token audit                    every secret and private key on the token with its protection attributes
+  kms audit verify                   check every audit chain and seal; exit 0 with a JSON summary,
+                                     1 naming the first broken record
+  kms audit list [--account UIN] [--key KEYID] [--action NAME] [--since ISO] [--until ISO] [--limit N]
+                                     audit records as JSON lines, newest first (default limit 100)
+  kms audit export --since ISO       every record since then as JSON lines, oldest first (for a SIEM)
   kms --help                         this text
 
 Configuration is read from the environment; see README.md (KMS_HOST, KMS_PORT, KMS_DATA_DIR,
@@ -56,11 +65,39 @@ function flag(args: string[], name: string): string {
   return args[i + 1];
 }
 
-async function withCore<T>(cfg: KmsConfig, fn: (ctx: INestApplicationContext) => Promise<T>): Promise<T> {
+function optional(args: string[], name: string): string | undefined {
+  return args.includes(name) ? flag(args, name) : undefined;
+}
+
+function isoTime(args: string[], name: string): number | undefined {
+  const v = optional(args, name);
+  if (v === undefined) return undefined;
+  const t = Date.parse(v);
+  if (!/^\d{4}-\d{2}-\d{2}/.test(v) || Number.isNaN(t)) throw new UsageError(`${name} must be an ISO 8601 time, got "${v}"`);
+  return t;
+}
+
+/** What the audit trail records of an operator command (face `cli`). */
+type Audited = Pick<AuditEvent, 'action' | 'account' | 'subUser' | 'secretId'>;
+
+/**
+ * Runs `fn` on the core; with `audited`, the command is recorded, success or failure
+ * (`describe` adds what only the result knows, such as a new account's UIN).
+ */
+async function withCore<T>(cfg: KmsConfig, fn: (ctx: INestApplicationContext) => Promise<T>, audited?: Audited, describe?: (r: T) => Partial<Audited>): Promise<T> {
   await prepare(cfg);
   const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
+  const trail = ctx.get(AuditTrail);
+  const at = trail.now();
+  const started = Date.now();
+  const note = (result: string, more: Partial<Audited> = {}) => audited && trail.record({ ...audited, ...more, at, face: 'cli', result, durationMs: Date.now() - started });
   try {
-    return await fn(ctx);
+    const r = await fn(ctx);
+    note('Success', describe?.(r));
+    return r;
+  } catch (e) {
+    note(`Failed.${(e as Error).name ?? 'Error'}`);
+    throw e;
   } finally {
     await ctx.close();
   }
@@ -82,33 +119,33 @@ export async function main(argv: string[]): Promise<number> {
         await serve(cfg);
         return -1;
       case 'migrate':
-        await prepare(cfg);
+        await withCore(cfg, () => Promise.resolve(), { action: 'migrate' });
         out({ migrated: true });
         return 0;
       case 'account create': {
         const name = flag(rest, '--name');
-        out(await withCore(cfg, (c) => c.get(AccountsService).createAccount(name)));
+        out(await withCore(cfg, (c) => c.get(AccountsService).createAccount(name), { action: 'account create' }, (r) => ({ account: r.Uin, secretId: r.SecretId })));
         return 0;
       }
       case 'account list':
-        out((await withCore(cfg, (c) => c.get(AccountsService).listAccounts())).map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status, CreateTime: a.createdAt })));
+        out((await withCore(cfg, (c) => c.get(AccountsService).listAccounts(), { action: 'account list' })).map((a) => ({ Uin: a.uin, Name: a.name, Status: a.status, CreateTime: a.createdAt })));
         return 0;
       case 'account disable':
       case 'account enable': {
         const uin = flag(rest, '--account');
         const status: Status = sub === 'disable' ? 'Disabled' : 'Active';
-        await withCore(cfg, (c) => c.get(AccountsService).setAccountStatus(uin, status));
+        await withCore(cfg, (c) => c.get(AccountsService).setAccountStatus(uin, status), { action: `account ${sub}`, account: uin });
         out({ Uin: uin, Status: status });
         return 0;
       }
       case 'credential create': {
         const uin = flag(rest, '--account');
-        out(await withCore(cfg, (c) => c.get(AccountsService).createCredential(uin)));
+        out(await withCore(cfg, (c) => c.get(AccountsService).createCredential(uin), { action: 'credential create', account: uin }, (r) => ({ secretId: r.SecretId })));
         return 0;
       }
       case 'credential list': {
         const uin = flag(rest, '--account');
-        const list = await withCore(cfg, (c) => c.get(AccountsService).listCredentials(uin));
+        const list = await withCore(cfg, (c) => c.get(AccountsService).listCredentials(uin), { action: 'credential list', account: uin });
         out(list.map((x) => ({ SecretId: x.secretId, SubUin: x.subUin, Status: x.status, CreatedAt: x.createdAt, LastUsedAt: x.lastUsedAt })));
         return 0;
       }
@@ -116,13 +153,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'credential enable': {
         const secretId = flag(rest, '--secret-id');
         const status: Status = sub === 'disable' ? 'Disabled' : 'Active';
-        await withCore(cfg, (c) => c.get(AccountsService).setCredentialStatus(secretId, status));
+        await withCore(cfg, (c) => c.get(AccountsService).setCredentialStatus(secretId, status), { action: `credential ${sub}`, secretId });
         out({ SecretId: secretId, Status: status });
         return 0;
       }
       case 'credential delete': {
         const secretId = flag(rest, '--secret-id');
-        await withCore(cfg, (c) => c.get(AccountsService).deleteCredential(secretId));
+        await withCore(cfg, (c) => c.get(AccountsService).deleteCredential(secretId), { action: 'credential delete', secretId });
         out({ SecretId: secretId, Deleted: true });
         return 0;
       }
@@ -130,26 +167,50 @@ export async function main(argv: string[]): Promise<number> {
         const uin = flag(rest, '--account');
         const name = flag(rest, '--name');
         const policy = rest.includes('--policy') ? readPolicy(flag(rest, '--policy')) : undefined;
-        const u = await withCore(cfg, (c) => c.get(AccountsService).createUser(uin, name, policy));
+        const u = await withCore(cfg, (c) => c.get(AccountsService).createUser(uin, name, policy), { action: 'user create', account: uin }, (r) => ({ subUser: r.SubUin, secretId: r.SecretId }));
         out({ SubUin: u.SubUin, Uin: u.Uin, SecretId: u.SecretId, SecretKey: u.SecretKey });
         return 0;
       }
       case 'user set-policy': {
         const subUin = flag(rest, '--user');
         const policy = readPolicy(flag(rest, '--policy'));
-        await withCore(cfg, (c) => c.get(AccountsService).setPolicy(subUin, policy));
+        await withCore(cfg, (c) => c.get(AccountsService).setPolicy(subUin, policy), { action: 'user set-policy', subUser: subUin });
         out({ SubUin: subUin, PolicyUpdated: true });
         return 0;
       }
       case 'user delete': {
         const subUin = flag(rest, '--user');
-        const n = await withCore(cfg, (c) => c.get(AccountsService).deleteUser(subUin));
+        const n = await withCore(cfg, (c) => c.get(AccountsService).deleteUser(subUin), { action: 'user delete', subUser: subUin });
         out({ SubUin: subUin, Deleted: true, CredentialsDeleted: n });
         return 0;
       }
       case 'token audit':
-        out(await withCore(cfg, (c) => c.get<KeyStore>(KeyStore).audit()));
+        out(await withCore(cfg, (c) => c.get<KeyStore>(KeyStore).audit(), { action: 'token audit' }));
         return 0;
+      case 'audit verify': {
+        const r = await withCore(cfg, (c) => c.get(AuditVerifier).verify());
+        out(r);
+        if (r.ok) return 0;
+        process.stderr.write(`kms: audit trail broken at record ${r.writer}/${r.seq}: ${r.reason}\n`);
+        return 1;
+      }
+      case 'audit list': {
+        const limit = optional(rest, '--limit');
+        if (limit !== undefined && !/^\d{1,6}$/.test(limit)) throw new UsageError(`--limit must be a number of records, got "${limit}"`);
+        const q: AuditQuery = { account: optional(rest, '--account'), keyId: optional(rest, '--key'), action: optional(rest, '--action'), since: isoTime(rest, '--since'), until: isoTime(rest, '--until'), limit: limit === undefined ? undefined : Number(limit) };
+        for (const line of await withCore(cfg, (c) => c.get(AuditReader).list(q))) process.stdout.write(JSON.stringify(line) + '\n');
+        return 0;
+      }
+      case 'audit export': {
+        const since = isoTime(rest, '--since');
+        if (since === undefined) throw new UsageError('missing --since');
+        await withCore(cfg, async (c) => {
+          for await (const line of c.get(AuditReader).export(since)) {
+            if (!process.stdout.write(JSON.stringify(line) + '\n')) await new Promise((r) => process.stdout.once('drain', r));
+          }
+        });
+        return 0;
+      }
       default:
         throw new UsageError(`unknown command "${argv.join(' ')}"`);
     }

@@ -33,6 +33,21 @@ export interface KmsConfig {
   allowPlaintextHttp: boolean;
   /** KMS_MAX_CONNECTIONS: open connections per worker; absent: no limit. */
   maxConnections?: number;
+  /** KMS_AUDIT and KMS_AUDIT_RETENTION_DAYS. */
+  audit: AuditConfig;
+}
+
+/** `required`: refuse requests rather than run unaudited; `best-effort`: log and go on; `off`: record nothing. */
+export type AuditMode = 'required' | 'best-effort' | 'off';
+export interface AuditConfig {
+  mode: AuditMode;
+  retentionDays: number;
+}
+
+function auditMode(raw: string | undefined): AuditMode {
+  const v = (raw ?? '').trim() || 'required';
+  if (v !== 'required' && v !== 'best-effort' && v !== 'off') throw new ConfigError(`KMS_AUDIT must be required, best-effort or off, got "${v}"`);
+  return v;
 }
 
 export interface TlsFiles {
@@ -129,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     tls: tlsFiles(env),
     allowPlaintextHttp: flagVar(env, 'KMS_ALLOW_PLAINTEXT_HTTP'),
     maxConnections: intVar(env, 'KMS_MAX_CONNECTIONS', 0, 0, 1_000_000) || undefined,
+    audit: { mode: auditMode(env.KMS_AUDIT), retentionDays: intVar(env, 'KMS_AUDIT_RETENTION_DAYS', 365, 1, 36_500) },
   };
 }
 

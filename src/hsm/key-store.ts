@@ -50,6 +50,12 @@ export abstract class KeyStore {
   abstract exists(ref: MaterialRef): Promise<boolean>;
   /** Every secret and private key on the token with the attributes that keep it inside. */
   abstract audit(): Promise<MaterialAudit[]>;
+  /** A new HMAC-SHA256 key (a generic secret that can only sign and verify), made in the token. */
+  abstract createMacKey(ref: MaterialRef, label: string): Promise<void>;
+  /** HMAC-SHA256 of `data`, computed inside the token. */
+  abstract mac(ref: MaterialRef, data: Buffer): Promise<Buffer>;
+  /** Whether `mac` is the HMAC-SHA256 of `data` under the key, checked inside the token. */
+  abstract verifyMac(ref: MaterialRef, data: Buffer, mac: Buffer): Promise<boolean>;
   /** Bytes from the token's generator. */
   abstract random(bytes: number): Promise<Buffer>;
   /** The wrapping algorithms this token can unwrap with, as measured on it (not as its mechanism list claims). */

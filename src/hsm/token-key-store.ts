@@ -5,6 +5,7 @@ import { Log } from '../common/logger';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
 import { CreatedMaterial, ImportedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef, WRAPPING_ALGORITHMS, WrappingAlgorithm } from './key-store';
+import { generateHmacKey, hmacSign, hmacVerify } from './hmac';
 import { keyHasLength } from './key-length';
 import { WRAPPING_KEY_BITS, copyToToken, generateWrappingKey, probeUnwrap, sessionAesKey, unwrapAesKey, unwrapMechanismType } from './rsa';
 import { Handle, Pkcs11, Token } from './token';
@@ -79,6 +80,19 @@ export class TokenKeyStore extends KeyStore {
       };
       return [...objects(pkcs11.CKO_SECRET_KEY, 'secret', pkcs11.CKA_VALUE), ...objects(pkcs11.CKO_PRIVATE_KEY, 'private', pkcs11.CKA_PRIVATE_EXPONENT)];
     });
+  }
+
+  async createMacKey(ref: MaterialRef, label: string): Promise<void> {
+    const id = ckaId(ref);
+    await this.token.exec((m, s) => generateHmacKey(m, s, id, label));
+  }
+
+  mac(ref: MaterialRef, data: Buffer): Promise<Buffer> {
+    return this.token.withObject(ckaId(ref), (m, s, key) => hmacSign(m, s, key, data));
+  }
+
+  verifyMac(ref: MaterialRef, data: Buffer, mac: Buffer): Promise<boolean> {
+    return this.token.withObject(ckaId(ref), (m, s, key) => hmacVerify(m, s, key, data, mac));
   }
 
   random(bytes: number): Promise<Buffer> {

@@ -1,0 +1,213 @@
+import { BeforeApplicationShutdown, Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import * as crypto from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { Clock } from '../common/clock';
+import { ServiceUnavailableError } from '../common/domain-errors';
+import { Log } from '../common/logger';
+import { KMS_CONFIG, KmsConfig } from '../config/config';
+import { AuditChainEntity } from './audit-chain.entity';
+import { AuditEvent, ChainedRecord, baseSealMessage, chainRecord, genesisHash, headSealMessage } from './audit-event';
+import { AuditRecordEntity } from './audit-record.entity';
+import { AuditSealer } from './audit-sealer';
+
+export const FLUSH_MS = 200;
+export const BATCH = 500;
+/** KMS_AUDIT=required refuses calls once records have waited this long to be written. */
+export const REFUSE_AFTER_MS = 5000;
+/** Records kept in memory while the database is away; beyond, new ones are dropped (and counted). */
+const MAX_QUEUED = 200_000;
+const SHUTDOWN_FLUSH_MS = 5000;
+const WARN_EVERY_MS = 10_000;
+
+interface Batch {
+  records: ChainedRecord[];
+  attempts: number;
+}
+
+/**
+ * The audit trail of one process (one writer, one hash chain). `record` only queues, O(1)
+ * and without I/O; every FLUSH_MS (or at BATCH records) the queue is chained (each record's
+ * hash covers the previous hash and its canonical form), written in one transaction, and the
+ * new head sealed with a MAC from the token in that same transaction. A batch that fails is
+ * retried as it was, so nothing accepted is lost and no sequence number is skipped.
+ */
+@Injectable()
+export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  readonly writer = crypto.randomUUID();
+  private readonly mode: KmsConfig['audit']['mode'];
+  private queue: AuditEvent[] = [];
+  private pending: Batch | null = null;
+  private lastSeq = 0;
+  private lastHash: string;
+  private created = false;
+  /** Persisted, but the head seal is older (the token was away). */
+  private unsealed = false;
+  /** Real time since which some accepted record has waited to be written; 0: none waits. */
+  private waitingSince = 0;
+  private flushing: Promise<void> | null = null;
+  private soon = false;
+  private timer: NodeJS.Timeout | null = null;
+  private failing = false;
+  private lastWarn = 0;
+  private dropped = 0;
+
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    @Inject(KMS_CONFIG) cfg: KmsConfig,
+    private readonly clock: Clock,
+    private readonly sealer: AuditSealer,
+  ) {
+    this.mode = cfg.audit.mode;
+    this.lastHash = genesisHash(this.writer);
+  }
+
+  get enabled(): boolean {
+    return this.mode !== 'off';
+  }
+
+  /** The time to stamp a record with: the service's clock (which tests may move). */
+  now(): number {
+    return this.clock.nowMs();
+  }
+
+  /** Queues a record; never waits, never throws. */
+  record(e: AuditEvent): void {
+    if (this.mode === 'off') return;
+    if (this.queue.length >= MAX_QUEUED) {
+      if (this.dropped++ === 0) Log.error('audit queue full: records are being dropped', { queued: this.queue.length });
+      return;
+    }
+    this.queue.push(e);
+    if (this.waitingSince === 0) this.waitingSince = Date.now();
+    if (this.queue.length >= BATCH && !this.soon) {
+      this.soon = true;
+      setImmediate(() => {
+        this.soon = false;
+        void this.flush();
+      });
+    }
+  }
+
+  /** In `required` mode, throws ServiceUnavailableError while records cannot be written. */
+  assertAccepting(): void {
+    if (this.mode === 'required' && this.waitingSince !== 0 && Date.now() - this.waitingSince >= REFUSE_AFTER_MS) {
+      throw new ServiceUnavailableError('the audit trail cannot be written at the moment; retry later');
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.mode === 'off') return;
+    this.timer = setInterval(() => void this.flush(), FLUSH_MS);
+    this.timer.unref();
+  }
+
+  /** Before the database and the token close: write what is queued, trying for a while. */
+  async beforeApplicationShutdown(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const until = Date.now() + SHUTDOWN_FLUSH_MS;
+    while (this.backlog() > 0 && Date.now() < until) {
+      await this.flush();
+      if (this.backlog() > 0) await new Promise((r) => setTimeout(r, 100));
+    }
+    if (this.backlog() > 0) Log.error('audit records could not be written before the process stopped', { lost: this.backlog() });
+    if (this.dropped) Log.error('audit records were dropped because the queue was full', { dropped: this.dropped });
+  }
+
+  private backlog(): number {
+    return this.queue.length + (this.pending?.records.length ?? 0);
+  }
+
+  /** Writes everything queued; one flush at a time. Resolves when this round is over (written or failed). */
+  flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (!this.pending && this.queue.length === 0 && !this.unsealed) return Promise.resolve();
+    this.flushing = this.drain().finally(() => (this.flushing = null));
+    return this.flushing;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending || this.queue.length || this.unsealed) {
+        if (!this.pending && this.queue.length) this.pending = { records: this.chain(this.queue.splice(0, BATCH)), attempts: 0 };
+        if (this.pending) {
+          const batch = this.pending;
+          batch.attempts++;
+          await this.persist(batch);
+          this.pending = null;
+        } else {
+          await this.sealHead();
+        }
+        this.waitingSince = this.queue.length ? Date.now() : 0;
+      }
+      if (this.failing) Log.info('audit trail written again');
+      this.failing = false;
+    } catch (e) {
+      const now = Date.now();
+      if (!this.failing || now - this.lastWarn >= WARN_EVERY_MS) {
+        this.lastWarn = now;
+        Log.error(this.mode === 'required' ? 'audit records cannot be written; retrying (requests are refused after 5 s)' : 'audit records cannot be written; retrying', {
+          error: (e as Error).message,
+          waiting: this.backlog(),
+        });
+      }
+      this.failing = true;
+    }
+  }
+
+  private chain(events: AuditEvent[]): ChainedRecord[] {
+    return events.map((e) => {
+      const r = chainRecord(this.writer, ++this.lastSeq, this.lastHash, e);
+      this.lastHash = r.hash;
+      return r;
+    });
+  }
+
+  private async persist(batch: Batch): Promise<void> {
+    const last = batch.records[batch.records.length - 1];
+    // A retried batch may have been committed already (the answer to the commit was lost).
+    if (batch.attempts > 1 && (await this.stored(last))) return;
+    const head = await this.sealer.seal(headSealMessage(this.writer, last.seq, last.hash, last.at)).catch((e: unknown) => {
+      if (!this.created) throw e;
+      Log.warn('audit head not sealed (the token is unavailable); sealing it later', { error: (e as Error).message });
+      return null;
+    });
+    const chainRow: AuditChainEntity | null = this.created
+      ? null
+      : {
+          writer: this.writer,
+          startedAt: batch.records[0].at,
+          baseSeq: 0,
+          baseHash: genesisHash(this.writer),
+          baseMac: await this.sealer.seal(baseSealMessage(this.writer, 0, genesisHash(this.writer))),
+          headSeq: last.seq,
+          headHash: last.hash,
+          headAt: last.at,
+          headMac: head!,
+        };
+    await this.ds.transaction(async (m) => {
+      if (chainRow) await m.insert(AuditChainEntity, chainRow);
+      await m.insert(AuditRecordEntity, batch.records);
+      if (!chainRow && head) await m.update(AuditChainEntity, { writer: this.writer }, { headSeq: last.seq, headHash: last.hash, headAt: last.at, headMac: head });
+    });
+    this.created = true;
+    this.unsealed = head === null;
+  }
+
+  private async stored(r: ChainedRecord): Promise<boolean> {
+    const row = await this.ds.getRepository(AuditRecordEntity).findOne({ where: { writer: r.writer, seq: r.seq }, select: { hash: true } });
+    if (!row) return false;
+    if (row.hash !== r.hash) throw new Error(`audit record ${r.writer}/${r.seq} exists with another hash`);
+    this.created = true;
+    return true;
+  }
+
+  /** Seals the persisted head that a token outage left unsealed. */
+  private async sealHead(): Promise<void> {
+    const row = await this.ds.getRepository(AuditRecordEntity).findOne({ where: { writer: this.writer, seq: this.lastSeq } });
+    if (!row) return void (this.unsealed = false);
+    const mac = await this.sealer.seal(headSealMessage(this.writer, row.seq, row.hash, row.at));
+    await this.ds.getRepository(AuditChainEntity).update({ writer: this.writer }, { headSeq: row.seq, headHash: row.hash, headAt: row.at, headMac: mac });
+    this.unsealed = false;
+  }
+}
