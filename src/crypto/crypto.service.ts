@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { noteKey } from '../audit/audit-context';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
 import { InvalidCiphertextError, KeyStateError, InvalidParameterError } from '../common/domain-errors';
@@ -160,6 +161,7 @@ export class CryptoService {
   private open(rec: KeyRecord, parsed: ParsedBlob, ctx: Buffer): Promise<Buffer> {
     const material = rec.versions.get(parsed.keyVersion);
     if (!material) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
+    noteKey(rec.key.keyId, parsed.keyVersion);
     return this.store.decrypt(material, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
   }
 
@@ -168,6 +170,7 @@ export class CryptoService {
     const material = rec.versions.get(version);
     // A record read while its material was being removed: answer like any state refusal.
     if (!material) throw new KeyStateError(rec.key.keyState, 'Encrypt');
+    noteKey(rec.key.keyId, version);
     const header = encodeHeader(rec.key.keyId, version);
     const iv = crypto.randomBytes(IV_BYTES);
     const sealed = await this.store.encrypt(material, iv, Buffer.concat([header, ctx]), plaintext);

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail';
 import { Clock } from '../common/clock';
 import { KeyStore } from '../hsm/key-store';
 import { Job, JobRunner } from '../jobs/job-runner';
@@ -12,7 +13,7 @@ import { ImportRepository } from './import.repository';
 export class ImportParametersExpiryJob implements Job, OnModuleInit {
   readonly name = 'import-parameters-expiry';
 
-  constructor(private readonly repo: ImportRepository, @Inject(KeyStore) private readonly store: KeyStore, private readonly clock: Clock, private readonly runner: JobRunner) {}
+  constructor(private readonly repo: ImportRepository, @Inject(KeyStore) private readonly store: KeyStore, private readonly clock: Clock, private readonly runner: JobRunner, private readonly audit: AuditTrail) {}
 
   onModuleInit(): void {
     this.runner.register(this);
@@ -20,7 +21,10 @@ export class ImportParametersExpiryJob implements Job, OnModuleInit {
 
   async run(): Promise<void> {
     for (const p of await this.repo.expiredParameters(this.clock.nowSeconds(), 100)) {
-      if (await this.repo.deleteParameters(p)) await this.store.destroy({ id: p.wrappingKeyId });
+      const started = Date.now();
+      if (!(await this.repo.deleteParameters(p))) continue;
+      await this.store.destroy({ id: p.wrappingKeyId });
+      this.audit.record({ at: this.audit.now(), face: 'service', action: this.name, keys: p.keyId, result: 'Success', durationMs: Date.now() - started });
     }
   }
 }

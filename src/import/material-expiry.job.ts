@@ -1,4 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail';
 import { Clock } from '../common/clock';
 import { Log } from '../common/logger';
 import { Job, JobRunner } from '../jobs/job-runner';
@@ -14,7 +15,7 @@ import { ImportService } from './import.service';
 export class MaterialExpiryJob implements Job, OnModuleInit {
   readonly name = 'material-expiry';
 
-  constructor(private readonly repo: ImportRepository, private readonly imports: ImportService, private readonly clock: Clock, private readonly runner: JobRunner) {}
+  constructor(private readonly repo: ImportRepository, private readonly imports: ImportService, private readonly clock: Clock, private readonly runner: JobRunner, private readonly audit: AuditTrail) {}
 
   onModuleInit(): void {
     this.runner.register(this);
@@ -22,7 +23,10 @@ export class MaterialExpiryJob implements Job, OnModuleInit {
 
   async run(): Promise<void> {
     for (const key of await this.repo.materialExpired(this.clock.nowSeconds(), 100)) {
-      if (await this.imports.dropMaterial(key)) Log.info('imported key material expired', { keyId: key.keyId, uin: key.uin, region: key.region, validTo: key.validTo });
+      const started = Date.now();
+      if (!(await this.imports.dropMaterial(key))) continue;
+      this.audit.record({ at: this.audit.now(), face: 'service', action: this.name, account: key.uin, keys: key.keyId, result: 'Success', durationMs: Date.now() - started });
+      Log.info('imported key material expired', { keyId: key.keyId, uin: key.uin, region: key.region, validTo: key.validTo });
     }
   }
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, OnModuleInit } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail';
 import { Clock } from '../common/clock';
 import { Log } from '../common/logger';
 import { KeyStore } from '../hsm/key-store';
@@ -22,6 +23,7 @@ export class KeyDeletionJob implements Job, OnModuleInit {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
     private readonly runner: JobRunner,
+    private readonly audit: AuditTrail,
   ) {}
 
   onModuleInit(): void {
@@ -31,6 +33,7 @@ export class KeyDeletionJob implements Job, OnModuleInit {
   async run(): Promise<void> {
     const now = this.clock.nowSeconds();
     for (const key of await this.repo.dueForDeletion(now, 100)) {
+      const started = Date.now();
       const rec = await this.repo.load(key.keyId);
       if (!rec) continue;
       const deleted = await this.repo.transaction(async (m) => {
@@ -40,6 +43,7 @@ export class KeyDeletionJob implements Job, OnModuleInit {
       });
       if (!deleted) continue;
       for (const material of rec.versions.values()) await this.store.destroy(material);
+      this.audit.record({ at: this.audit.now(), face: 'service', action: this.name, account: key.uin, keys: key.keyId, result: 'Success', durationMs: Date.now() - started });
       Log.info('cmk deleted', { keyId: key.keyId, uin: key.uin, region: key.region, deletionDate: key.deletionDate, versions: rec.versions.size });
     }
   }

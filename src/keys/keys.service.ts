@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { noteKey } from '../audit/audit-context';
 import * as crypto from 'node:crypto';
 import { accountResource, authorize, authorizeUnknownKey, keyResource } from '../accounts/policy';
 import { Principal } from '../accounts/principal';
@@ -60,6 +61,7 @@ export class KeysService {
 
     const now = this.clock.nowSeconds();
     const keyId = crypto.randomUUID();
+    noteKey(keyId);
     const external = type === 2;
     const version: KeyVersionEntity | null = external ? null : { id: crypto.randomUUID(), keyId, version: 1, wrapped: null, createdAt: now };
     const standard = this.cfg.regions.find((r) => r.name === p.region)?.standard ?? 'FIPS';
@@ -115,6 +117,7 @@ export class KeysService {
    */
   async get(p: Principal, keyId: string): Promise<KeyRecord> {
     checkKeyId(keyId);
+    noteKey(keyId);
     const rec = await this.cache.get(keyId);
     if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) {
       authorizeUnknownKey(p, keyId);

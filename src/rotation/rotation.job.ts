@@ -1,4 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
+import { AuditTrail } from '../audit/audit-trail';
+import { withTouchedKeys, TouchedKeys } from '../audit/audit-context';
 import { Clock } from '../common/clock';
 import { Job, JobRunner } from '../jobs/job-runner';
 import { RotationRepository } from './rotation.repository';
@@ -21,6 +23,7 @@ export class RotationJob implements Job, OnModuleInit {
     private readonly repo: RotationRepository,
     private readonly clock: Clock,
     private readonly runner: JobRunner,
+    private readonly audit: AuditTrail,
   ) {}
 
   onModuleInit(): void {
@@ -29,6 +32,19 @@ export class RotationJob implements Job, OnModuleInit {
 
   async run(): Promise<void> {
     const now = this.clock.nowSeconds();
-    for (const key of await this.repo.due(now, 100)) await this.rotation.rotateDue(key, now);
+    for (const key of await this.repo.due(now, 100)) {
+      const started = Date.now();
+      const keys = new TouchedKeys();
+      keys.note(key.keyId);
+      let result = 'Success';
+      try {
+        await withTouchedKeys(keys, () => this.rotation.rotateDue(key, now));
+      } catch (e) {
+        result = `Failed.${(e as Error).name}`;
+        throw e;
+      } finally {
+        this.audit.record({ at: this.audit.now(), face: 'service', action: this.name, account: key.uin, keys: keys.toString(), result, durationMs: Date.now() - started });
+      }
+    }
   }
 }

@@ -10,6 +10,7 @@ import { KeyOperation, assertAllowed } from '../keys/key-states';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
 import { KeysService } from '../keys/keys.service';
+import { noteKey } from '../audit/audit-context';
 import { ChangeFeed } from '../persistence/change-feed';
 import { RotationFields, RotationRepository } from './rotation.repository';
 
@@ -94,6 +95,7 @@ export class RotationService {
   async rotate(key: KeyEntity, times: RotationTimes, trigger: 'manual' | 'scheduled'): Promise<string | null> {
     if (key.currentVersion >= this.cfg.maxKeyVersions) throw new KeyVersionLimitError(`CMK ${key.keyId} has ${key.currentVersion} versions, the most this service allows (KMS_MAX_KEY_VERSIONS=${this.cfg.maxKeyVersions})`);
     const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId: key.keyId, version: key.currentVersion + 1, wrapped: null, createdAt: times.lastRotateTime };
+    noteKey(key.keyId, version.version);
     const created = await this.store.createAes({ id: version.id }, `cmk ${key.keyId} v${version.version}`, 32);
     version.wrapped = created.wrapped?.toString('base64') ?? null;
     const material = { id: version.id, wrapped: created.wrapped };

@@ -1,8 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { accountResource, authorize } from '../../accounts/policy';
 import { Principal } from '../../accounts/principal';
+import { TouchedKeys, withTouchedKeys } from '../../audit/audit-context';
+import { AuditTrail } from '../../audit/audit-trail';
 import { Log } from '../../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { CryptoService } from '../../crypto/crypto.service';
@@ -24,7 +28,7 @@ import { RateLimiter } from '../../quotas/rate-limiter.service';
 import { ClientGoneError, settleBody } from './body-reader';
 import { TencentError } from './tencent-error';
 import { toTencentError } from './tencent-errors';
-import { readCall } from './tencent-request';
+import { TencentCall, readCall } from './tencent-request';
 
 export const API_VERSION = '2019-01-18';
 
@@ -48,6 +52,7 @@ export class TencentFace {
     cryptoService: CryptoService,
     rotation: RotationService,
     imports: ImportService,
+    private readonly audit: AuditTrail,
   ) {
     for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...rotationActions(rotation), ...importActions(imports), ...deploymentActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
     this.regions = new Set(cfg.regions.map((r) => r.name));
@@ -56,14 +61,40 @@ export class TencentFace {
     if (names.join() !== [...ACTION_NAMES].sort().join()) throw new Error(`ACTION_NAMES differs from the action table: ${names.join(', ')}`);
   }
 
+  /** Answers one request and records it in the audit trail, whatever the outcome. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const requestId = crypto.randomUUID();
+    const started = Date.now();
+    const a: Audit = { requestId: crypto.randomUUID(), at: this.audit.now(), keys: new TouchedKeys() };
+    const result = await withTouchedKeys(a.keys, () => this.answer(req, res, a));
+    this.audit.record({
+      at: a.at,
+      face: 'tencent',
+      action: a.action ?? '',
+      account: a.account,
+      subUser: a.subUser,
+      secretId: a.secretId,
+      keys: a.keys.toString(),
+      requestId: a.requestId,
+      source: req.socket.remoteAddress,
+      clientCert: clientSubject(req.socket),
+      result,
+      durationMs: Date.now() - started,
+    });
+  }
+
+  /** Returns `Success` or the error code answered. */
+  private async answer(req: IncomingMessage, res: ServerResponse, a: Audit): Promise<string> {
+    const requestId = a.requestId;
     let action: string | undefined;
     let binding: Promise<void> | undefined;
     try {
       const call = await readCall(req);
-      action = call.action;
+      action = a.action = call.action;
+      a.secretId = claimedSecretId(call);
+      this.audit.assertAccepting();
       const caller = await this.auth.authenticate(call);
+      a.account = caller.uin;
+      if (caller.callerUin !== caller.uin) a.subUser = caller.callerUin;
       binding = caller.binding;
       const def = this.actions.get(call.action);
       if (!def) throw new TencentError('InvalidAction', `the action ${call.action} does not exist`);
@@ -80,13 +111,47 @@ export class TencentFace {
       if (binding) await binding;
       const result = await def.run({ principal, params });
       await sendJson(req, res, { Response: { ...result, RequestId: requestId } });
+      return 'Success';
     } catch (e) {
       // The client's own doing, and nobody is left to read an answer.
-      if (e instanceof ClientGoneError) return void Log.debug('client went away mid-request', { requestId, action });
+      if (e instanceof ClientGoneError) {
+        Log.debug('client went away mid-request', { requestId, action });
+        return 'ClientGone';
+      }
       const err = toTencentError(binding ? await binding.then(() => e, (refused: unknown) => refused) : e, requestId, action);
       await sendJson(req, res, { Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId } });
+      return err.code;
     }
   }
+}
+
+/** What the audit record of a request collects while it is answered. */
+interface Audit {
+  requestId: string;
+  at: number;
+  keys: TouchedKeys;
+  action?: string;
+  account?: string;
+  subUser?: string;
+  secretId?: string;
+}
+
+/** The SecretId a request names, verified or not: refusals are recorded with it too. */
+function claimedSecretId(call: TencentCall): string | undefined {
+  if (call.v1Params) return call.v1Params.get('SecretId');
+  const auth = call.headers.authorization;
+  return auth === undefined ? undefined : /Credential=([^/,\s]{1,64})/.exec(auth)?.[1];
+}
+
+/** The TLS client certificate's subject, read once per connection. */
+const subjects = new WeakMap<Socket, string | undefined>();
+function clientSubject(socket: Socket): string | undefined {
+  if (!(socket as TLSSocket).encrypted) return undefined;
+  if (subjects.has(socket)) return subjects.get(socket);
+  const subject = (socket as TLSSocket).getPeerCertificate()?.subject;
+  const text = subject && Object.keys(subject).length ? Object.entries(subject).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ') : undefined;
+  subjects.set(socket, text);
+  return text;
 }
 
 async function sendJson(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
