@@ -120,7 +120,11 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** Writes everything queued; one flush at a time. Resolves when this round is over (written or failed). */
   flush(): Promise<void> {
-    if (this.flushing) return this.flushing;
+    if (this.flushing) {
+      // A write that hangs (a locked table, a database that does not answer) fails nothing: say so.
+      if (this.waitingSince !== 0 && Date.now() - this.waitingSince >= REFUSE_AFTER_MS) this.warnFailing(`the database has not completed a write for ${Math.round((Date.now() - this.waitingSince) / 1000)} s`);
+      return this.flushing;
+    }
     if (!this.pending && this.queue.length === 0 && !this.unsealed) return Promise.resolve();
     this.flushing = this.drain().finally(() => (this.flushing = null));
     return this.flushing;
@@ -140,19 +144,21 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
         }
         this.waitingSince = this.queue.length ? Date.now() : 0;
       }
-      if (this.failing) Log.info('audit trail written again');
+      if (this.failing) Log.warn('audit trail written again after a failure', { waiting: this.backlog() });
       this.failing = false;
     } catch (e) {
-      const now = Date.now();
-      if (!this.failing || now - this.lastWarn >= WARN_EVERY_MS) {
-        this.lastWarn = now;
-        Log.error(this.mode === 'required' ? 'audit records cannot be written; retrying (requests are refused after 5 s)' : 'audit records cannot be written; retrying', {
-          error: (e as Error).message,
-          waiting: this.backlog(),
-        });
-      }
-      this.failing = true;
+      this.warnFailing((e as Error).message);
     }
+  }
+
+  private warnFailing(error: string): void {
+    const now = Date.now();
+    if (!this.failing || now - this.lastWarn >= WARN_EVERY_MS) {
+      this.lastWarn = now;
+      const msg = this.mode === 'required' ? 'audit records cannot be written; retrying (requests are refused after 5 s)' : 'audit records cannot be written; retrying';
+      Log.error(msg, { error, waiting: this.backlog() });
+    }
+    this.failing = true;
   }
 
   private chain(events: AuditEvent[]): ChainedRecord[] {
