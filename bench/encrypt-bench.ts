@@ -13,7 +13,8 @@ import { runWrk, WrkResult, wrkProblems } from './lib/wrk';
 /**
  * `npm run bench`: a signed Encrypt of 1 KiB over loopback at 1, 8 and 64 connections (wrk in
  * its own process) against the constant server, the smallest server and the real service,
- * next to a raw pkcs11js loop. See bench/README.md.
+ * next to a raw pkcs11js loop; the service once as configured by default (audit trail on) and
+ * once with KMS_AUDIT=off. See bench/README.md.
  */
 
 type ServerTarget = Exclude<Row['target'], 'raw loop'>;
@@ -104,7 +105,9 @@ async function main(): Promise<number> {
   bench.raw();
   await bench.server('constant server', startConstantServer);
   await bench.server('smallest server', startSmallestServer);
+  // The audit trail is on by default (KMS_AUDIT=required); its cost is the difference.
   await bench.server('service', () => startService(workers));
+  await bench.server('service, audit off', () => startService(workers, { KMS_AUDIT: 'off' }));
 
   const rs = ratios(bench.rows, CONNECTIONS);
   const vs = verdicts(bench.rows);

@@ -120,12 +120,12 @@ export interface ServiceInfo {
  * can be stopped with it) on a fresh data folder, one account made with the CLI and one key
  * made with a signed CreateKey through the official SDK.
  */
-export async function startService(workers: number): Promise<Server & { info: ServiceInfo }> {
+export async function startService(workers: number, extraEnv: Record<string, string> = {}): Promise<Server & { info: ServiceInfo }> {
   const root = repoRoot();
   const bin = path.join(root, 'bin', 'kms.js');
   const dataDir = tempDir('service');
   const port = await freePort();
-  const env = cleanEnv({ KMS_DATA_DIR: dataDir, KMS_PORT: String(port), KMS_HOST: LOOPBACK, KMS_LOG_LEVEL: 'warn', KMS_WORKERS: String(workers), KMS_RATE_LIMITS: 'off' });
+  const env = cleanEnv({ KMS_DATA_DIR: dataDir, KMS_PORT: String(port), KMS_HOST: LOOPBACK, KMS_LOG_LEVEL: 'warn', KMS_WORKERS: String(workers), KMS_RATE_LIMITS: 'off', ...extraEnv });
   const child = track(spawn(process.execPath, [bin, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), true);
   const logs = collectLogs(child);
   const stop = async () => {
