@@ -19,6 +19,8 @@ const MAX_QUEUED = 200_000;
 const SHUTDOWN_FLUSH_MS = 5000;
 const WARN_EVERY_MS = 10_000;
 
+const RECORD_COLUMNS = ['writer', 'seq', 'at', 'face', 'action', 'account', 'sub_user', 'secret_id', 'keys', 'request_id', 'source', 'client_cert', 'result', 'duration_ms', 'hash'].map((c) => `"${c}"`).join(', ');
+
 interface Batch {
   records: ChainedRecord[];
   attempts: number;
@@ -193,11 +195,30 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
         };
     await this.ds.transaction(async (m) => {
       if (chainRow) await m.insert(AuditChainEntity, chainRow);
-      await m.insert(AuditRecordEntity, batch.records);
+      await m.query(...this.insertStatement(batch.records));
       if (!chainRow && head) await m.update(AuditChainEntity, { writer: this.writer }, { headSeq: last.seq, headHash: last.hash, headAt: last.at, headMac: head });
     });
     this.created = true;
     this.unsealed = head === null;
+  }
+
+  /**
+   * One multi-row INSERT in plain SQL: TypeORM's entity insert costs several times more CPU
+   * per row, which the serving process pays (at 500 rows, 7,500 parameters: within both
+   * databases' limits).
+   */
+  private insertStatement(records: ChainedRecord[]): [string, unknown[]] {
+    const pg = this.ds.options.type === 'postgres';
+    const params: unknown[] = [];
+    const rows = records.map((r) => {
+      const values = [r.writer, r.seq, r.at, r.face, r.action, r.account, r.subUser, r.secretId, r.keys, r.requestId, r.source, r.clientCert, r.result, r.durationMs, r.hash];
+      const marks = values.map((v) => {
+        params.push(v);
+        return pg ? `$${params.length}` : '?';
+      });
+      return `(${marks.join(', ')})`;
+    });
+    return [`INSERT INTO audit_records (${RECORD_COLUMNS}) VALUES ${rows.join(', ')}`, params];
   }
 
   private async stored(r: ChainedRecord): Promise<boolean> {
