@@ -17,11 +17,11 @@ export interface Caller {
   secretId: string;
   policy?: Policy;
   /**
-   * TC3: the signature's claim on its action (SignatureBinding), still in flight so that it
-   * overlaps the checks after authentication; it must settle before the action runs, and its
-   * failure decides the answer over any error found meanwhile.
+   * TC3: claims the signature for the action and region the face has checked exist
+   * (SignatureBinding). The face calls it only after the action lookup, the rate limit and the
+   * region check, so that nothing unchecked or over the limit takes room in the register.
    */
-  binding?: Promise<void>;
+  claimBinding?: (action: string, region: string) => Promise<void>;
 }
 
 const SECRET_ID_RE = /^AKID[A-Za-z0-9]{8,60}$/;
@@ -116,9 +116,7 @@ export class Authenticator {
             if (cred.derivedKeys.size >= 16) cred.derivedKeys.clear();
             cred.derivedKeys.set(cacheKey, key);
           }
-          const binding = this.binding.claim(call, auth, ts);
-          binding.catch(() => undefined); // observed by the face; handled here so it never goes unhandled
-          return { ...caller(cred), binding };
+          return { ...caller(cred), claimBinding: (action, region) => this.binding.claim(call.address, auth, ts, action, region) };
         }
       }
     }

@@ -64,7 +64,6 @@ export class TencentFace {
       const call = await readCall(req);
       action = call.action;
       const caller = await this.auth.authenticate(call);
-      binding = caller.binding;
       const def = this.actions.get(call.action);
       if (!def) throw new TencentError('InvalidAction', `the action ${call.action} does not exist`);
       if (!(await this.limiter.allow(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT))) {
@@ -73,6 +72,10 @@ export class TencentFace {
       if (call.version !== API_VERSION) throw new TencentError('NoSuchVersion', `the version ${call.version} does not exist; this API is ${API_VERSION}`);
       if (!call.region && !def.regionOptional) throw new TencentError('MissingParameter', 'the common parameter Region is required');
       if (call.region && !this.regions.has(call.region)) throw new TencentError('UnsupportedRegion', `the region ${call.region} is not served here`);
+      // In flight while the parameters are read; settled before the action runs, and a refusal
+      // decides the answer over any error found meanwhile.
+      binding = caller.claimBinding?.(def.name, call.region ?? '');
+      binding?.catch(() => undefined);
       const params = call.readParams();
       for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
