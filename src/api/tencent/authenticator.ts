@@ -43,13 +43,14 @@ function hostCandidates(host: string | undefined, portFirst: boolean): string[] 
 
 /**
  * The services a TC3 credential scope may name: `kms`, or the first label of the Host the
- * request went to, which is what the official SDK derives from its endpoint (`127` for
- * 127.0.0.1:8080, `keys` for keys.example.com). A signature scoped to another service was
- * made for another API and is not accepted here.
+ * request went to, as the official SDK derives it from its endpoint (`endpoint.split('.')[0]`,
+ * so `127` for 127.0.0.1:8080, `keys` for keys.example.com, and `localhost:8080`, port and
+ * case as written, for a host without a dot), with or without a port. A signature scoped to
+ * another service was made for another API and is not accepted here.
  */
-function scopeServices(host: string | undefined): string[] {
-  const label = (host ?? '').trim().replace(/:\d+$/, '').split('.')[0].toLowerCase();
-  return label && label !== 'kms' ? ['kms', label] : ['kms'];
+export function scopeServices(host: string | undefined): string[] {
+  const label = (host ?? '').trim().split('.')[0];
+  return [...new Set(['kms', label, label.replace(/:\d+$/, '')].filter(Boolean))];
 }
 
 /**
