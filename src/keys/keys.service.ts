@@ -56,6 +56,7 @@ export class KeysService {
     if (type !== 1 && type !== 2) throw new InvalidParameterError('Type', 'Type must be 1 (KMS) or 2 (EXTERNAL)', 'type');
     const tags = input.tags ?? [];
     checkTags(tags);
+    await this.quota.precheck(p.uin);
     if (await this.repo.aliasTaken(p.uin, p.region, input.alias)) throw new AliasAlreadyExistsError(`alias ${input.alias} is in use`);
 
     const now = this.clock.nowSeconds();
@@ -86,23 +87,22 @@ export class KeysService {
       materialCheck: null,
       updatedAt: now,
     };
-    // The quota is counted in the transaction that inserts the row, and the token object is
-    // made only once the count allows it: a create refused by the quota leaves nothing behind.
-    let materialMade = false;
+    // The quota is checked before the token object is made, and counted again, exactly, in the
+    // short transaction that inserts the row: the token call holds no lock, and only a create
+    // that loses a race at the quota makes material, which it destroys before answering.
+    if (version) {
+      const created = await this.store.createAes({ id: version.id }, `cmk ${keyId} v1`, 32);
+      version.wrapped = created.wrapped?.toString('base64') ?? null;
+    }
     try {
       await this.repo.transaction(async (m) => {
         await this.quota.assertCanCreate(m, p.uin);
-        if (version) {
-          const created = await this.store.createAes({ id: version.id }, `cmk ${keyId} v1`, 32);
-          materialMade = true;
-          version.wrapped = created.wrapped?.toString('base64') ?? null;
-        }
         await this.repo.insert(m, key, version, tags.map((t) => ({ keyId, tagKey: t.TagKey, tagValue: t.TagValue })));
         await this.feed.publish(m, 'key', keyId);
       });
     } catch (e) {
-      // The row was refused (most likely a concurrent create took the alias): drop the orphan material.
-      if (version && materialMade) await this.store.destroy({ id: version.id }).catch(() => undefined);
+      // The row was refused (the quota, or a concurrent create took the alias): drop the orphan material.
+      if (version) await this.store.destroy({ id: version.id }).catch(() => undefined);
       if (/unique|duplicate/i.test((e as Error).message)) throw new AliasAlreadyExistsError(`alias ${input.alias} is in use`);
       throw e;
     }
