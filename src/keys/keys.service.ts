@@ -31,6 +31,9 @@ export type DetailQuery = Omit<KeyDetailFilter, 'uin' | 'region'>;
 const LISTED_STATES = ['Enabled', 'Disabled', 'PendingImport'];
 const DAY = 86_400;
 
+/** An action a call performs with a key besides its own (ReEncrypt's Decrypt and Encrypt). */
+export type KeyAlsoAction = 'Encrypt' | 'Decrypt';
+
 /** The CMK lifecycle: creation, lookups (with isolation and authorization), state changes. */
 @Injectable()
 export class KeysService {
@@ -110,17 +113,21 @@ export class KeysService {
   }
 
   /**
-   * The caller's key, from the cache. Unknown ids and other accounts' or regions' keys alike
+   * The caller's key, from the cache. `also` names an action the call performs with the key
+   * besides its own (ReEncrypt decrypts with the source and encrypts with the destination). Unknown ids and other accounts' or regions' keys alike
    * answer KeyNotFoundError; a sub-user's policy is checked against the key's resource name.
    */
-  async get(p: Principal, keyId: string): Promise<KeyRecord> {
+  async get(p: Principal, keyId: string, also?: KeyAlsoAction): Promise<KeyRecord> {
     checkKeyId(keyId);
     const rec = await this.cache.get(keyId);
     if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) {
+      // Judged by every right the call needs, as an existing key would be.
       authorizeUnknownKey(p, keyId);
+      if (also) authorizeUnknownKey(p, keyId, also);
       throw new KeyNotFoundError(keyId);
     }
     authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, keyId));
+    if (also) this.authorizeAlso(p, rec, also);
     return rec;
   }
 
@@ -129,7 +136,7 @@ export class KeysService {
    * source and encrypts with the destination): the caller must be allowed that action too,
    * or the call would do what a policy denies.
    */
-  authorizeAlso(p: Principal, rec: KeyRecord, action: 'Encrypt' | 'Decrypt'): void {
+  authorizeAlso(p: Principal, rec: KeyRecord, action: KeyAlsoAction): void {
     authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, rec.key.keyId), action);
   }
 
