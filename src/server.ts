@@ -56,9 +56,11 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
  */
 export async function serve(cfg: KmsConfig): Promise<void> {
   if (cluster.isWorker) return startWorker(cfg);
-  // The certificate and key are read by each worker: SIGHUP reloads them in every one.
+  // The certificate and key are read by each worker: SIGHUP reloads them in every one that
+  // serves. One still starting reads them as it starts, and has no handler yet to survive it.
+  const ready = new Set<number>();
   process.on('SIGHUP', () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+    for (const w of Object.values(cluster.workers ?? {})) if (w && ready.has(w.id)) w.process.kill('SIGHUP');
   });
   // Checked first, so that an unsafe or broken listener never starts.
   checkExposure(cfg);
@@ -75,7 +77,6 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   answerSecretRequests({ hsmPin: cfg.hsmPin });
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
-  const ready = new Set<number>();
   const fork = () => cluster.fork();
   cluster.on('message', (w, m: { kms?: string }) => {
     if (m?.kms === 'ready') ready.add(w.id);

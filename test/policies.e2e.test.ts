@@ -268,3 +268,17 @@ describe('what a refused sub-user learns', () => {
     expect(await codeOf(kmsClient(kms.endpoint, none).DescribeKey({ KeyId: '6b0d1f6e-0000-4000-8000-000000000002' }))).toBe(DENIED);
   });
 });
+
+it('answers ReEncrypt alike for a known and an unknown key when Decrypt or Encrypt on it is denied', async () => {
+  const owner = kmsClient(kms.endpoint, root);
+  const a = (await owner.CreateKey({ Alias: 're-exists-a' })).KeyId!;
+  const b = (await owner.CreateKey({ Alias: 're-exists-b' })).KeyId!;
+  const blobA = (await owner.Encrypt({ KeyId: a, Plaintext: b64('x') })).CiphertextBlob!;
+  const u = kmsClient(kms.endpoint, await createUser('re-no-decrypt', policyFile('re-no-decrypt', [{ effect: 'allow', action: 'name/kms:*', resource: '*' }, { effect: 'deny', action: ['name/kms:Decrypt', 'name/kms:Encrypt'], resource: res('*', '*') }])));
+  // A blob naming a key id that does not exist: the same refusal as for A's real blob.
+  const unknownId = '6b0d1f6e-0000-4000-8000-0000000000aa';
+  const forged = Buffer.from(blobA, 'base64');
+  Buffer.from(unknownId.replace(/-/g, ''), 'hex').copy(forged, 3);
+  expect(await codeOf(u.ReEncrypt({ CiphertextBlob: blobA, DestinationKeyId: b }))).toBe(DENIED);
+  expect(await codeOf(u.ReEncrypt({ CiphertextBlob: forged.toString('base64'), DestinationKeyId: b }))).toBe(DENIED);
+});

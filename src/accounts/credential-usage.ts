@@ -46,12 +46,14 @@ export class CredentialUsage implements OnModuleDestroy {
     this.pending.clear();
     for (const [secretId, at] of batch) {
       try {
-        await this.ds
-          .createQueryBuilder()
-          .update(CredentialEntity)
-          .set({ lastUsedAt: at })
-          .where('secret_id = :secretId AND (last_used_at IS NULL OR last_used_at <= :before)', { secretId, before: at - LAST_USED_RESOLUTION_SECONDS })
-          .execute();
+        await this.ds.transaction((m) =>
+          m
+            .createQueryBuilder()
+            .update(CredentialEntity)
+            .set({ lastUsedAt: at })
+            .where('secret_id = :secretId AND (last_used_at IS NULL OR last_used_at <= :before)', { secretId, before: at - LAST_USED_RESOLUTION_SECONDS })
+            .execute(),
+        );
       } catch (e) {
         Log.warn('could not record when a credential was last used', { secretId, error: (e as Error).message });
       }

@@ -121,8 +121,8 @@ export function authorize(p: Principal, resource: string, action = p.action): vo
  * action on that id whoever created it gets the refusal an existing key would give, so it
  * cannot tell which ids exist.
  */
-export function authorizeUnknownKey(p: Principal, keyId: string): void {
-  if (p.policy && !p.policy.mayAllowKey(p.action, p.region, p.uin, keyId)) throw refused(p.action);
+export function authorizeUnknownKey(p: Principal, keyId: string, action = p.action): void {
+  if (p.policy && !p.policy.mayAllowKey(action, p.region, p.uin, keyId)) throw refused(action);
 }
 
 const refused = (action: string): UnauthorizedError => new UnauthorizedError(`the caller is not authorized to ${action} on this resource`);

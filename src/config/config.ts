@@ -31,7 +31,11 @@ export interface KmsConfig {
   tls?: TlsFiles;
   /** KMS_ALLOW_PLAINTEXT_HTTP=1: plain HTTP on an address other than the loopback. */
   allowPlaintextHttp: boolean;
-  /** KMS_MAX_CONNECTIONS: open connections per worker; absent: no limit. */
+  /**
+   * KMS_MAX_CONNECTIONS: open connections per worker (default 1024; 0: no limit). With the
+   * per-request body caps it bounds what a worker buffers before authentication (v1 forms,
+   * up to 192 KB each, are read before their signature can be checked).
+   */
   maxConnections?: number;
   /** KMS_AUDIT and KMS_AUDIT_RETENTION_DAYS. */
   audit: AuditConfig;
@@ -143,7 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     redisUrl: env.KMS_REDIS_URL || undefined,
     tls: tlsFiles(env),
     allowPlaintextHttp: flagVar(env, 'KMS_ALLOW_PLAINTEXT_HTTP'),
-    maxConnections: intVar(env, 'KMS_MAX_CONNECTIONS', 0, 0, 1_000_000) || undefined,
+    maxConnections: intVar(env, 'KMS_MAX_CONNECTIONS', 1024, 0, 1_000_000) || undefined,
     audit: { mode: auditMode(env.KMS_AUDIT), retentionDays: intVar(env, 'KMS_AUDIT_RETENTION_DAYS', 365, 1, 36_500) },
   };
 }

@@ -10,7 +10,7 @@ import { Token } from '../hsm/token';
 import { checkKeyId } from '../keys/key-params';
 import { KeyRecord } from '../keys/key-record';
 import { assertAllowed } from '../keys/key-states';
-import { KeysService } from '../keys/keys.service';
+import { KeyAlsoAction, KeysService } from '../keys/keys.service';
 import { AlgorithmCatalog, algorithmCatalog } from './algorithm-catalog';
 import { IV_BYTES, ParsedBlob, encodeBlob, encodeHeader, parseBlob } from './ciphertext-blob';
 import { dataKeyBytes } from './data-key-spec';
@@ -98,11 +98,11 @@ export class CryptoService {
     const srcCtx = contextAad(req.sourceContext, 'SourceEncryptionContext');
     const dstCtx = contextAad(req.destinationContext, 'DestinationEncryptionContext');
     const parsed = parseBlob(req.blob);
-    const src = await this.blobKey(p, parsed);
-    this.keys.authorizeAlso(p, src, 'Decrypt');
+    const src = await this.blobKey(p, parsed, 'Decrypt');
     assertAllowed(src.key.keyState, 'Decrypt');
-    const dst = req.destinationKeyId === undefined || req.destinationKeyId === src.key.keyId ? src : await this.keys.get(p, req.destinationKeyId);
-    this.keys.authorizeAlso(p, dst, 'Encrypt');
+    const sameKey = req.destinationKeyId === undefined || req.destinationKeyId === src.key.keyId;
+    const dst = sameKey ? src : await this.keys.get(p, req.destinationKeyId!, 'Encrypt');
+    if (sameKey) this.keys.authorizeAlso(p, src, 'Encrypt');
     assertAllowed(dst.key.keyState, 'Encrypt');
     const plaintext = await this.open(src, parsed, srcCtx);
     try {
@@ -152,8 +152,8 @@ export class CryptoService {
    * rotation in another process that this one's change feed has not reported yet: read the
    * key from the database rather than call a good ciphertext invalid.
    */
-  private async blobKey(p: Principal, parsed: ParsedBlob): Promise<KeyRecord> {
-    const rec = await this.keys.get(p, parsed.keyId);
+  private async blobKey(p: Principal, parsed: ParsedBlob, also?: KeyAlsoAction): Promise<KeyRecord> {
+    const rec = await this.keys.get(p, parsed.keyId, also);
     return parsed.keyVersion > rec.key.currentVersion ? this.keys.getUncached(p, parsed.keyId) : rec;
   }
 

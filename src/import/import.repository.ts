@@ -37,18 +37,20 @@ export class ImportRepository {
    * Each write is conditional on the row read before it, so of two concurrent calls each
    * learns exactly which pair it displaced, and no pair is left without its row.
    */
-  async putParameters(row: ImportParametersEntity): Promise<string | null> {
-    const repo = this.ds.getRepository(ImportParametersEntity);
-    for (;;) {
-      const old = await repo.findOneBy({ keyId: row.keyId });
-      if (old) {
-        const r = await repo.update({ keyId: row.keyId, wrappingKeyId: old.wrappingKeyId }, row);
-        if (r.affected) return old.wrappingKeyId;
-      } else {
-        await this.ds.createQueryBuilder().insert().into(ImportParametersEntity).values(row).orIgnore().execute();
-        if (await repo.existsBy({ keyId: row.keyId, wrappingKeyId: row.wrappingKeyId })) return null;
+  putParameters(row: ImportParametersEntity): Promise<string | null> {
+    return this.ds.transaction(async (m) => {
+      const repo = m.getRepository(ImportParametersEntity);
+      for (;;) {
+        const old = await repo.findOneBy({ keyId: row.keyId });
+        if (old) {
+          const r = await repo.update({ keyId: row.keyId, wrappingKeyId: old.wrappingKeyId }, row);
+          if (r.affected) return old.wrappingKeyId;
+        } else {
+          await m.createQueryBuilder().insert().into(ImportParametersEntity).values(row).orIgnore().execute();
+          if (await repo.existsBy({ keyId: row.keyId, wrappingKeyId: row.wrappingKeyId })) return null;
+        }
       }
-    }
+    });
   }
 
   /**
@@ -56,19 +58,21 @@ export class ImportRepository {
    * or null when `max` were counted already or the parameters were replaced or removed.
    * A compare-and-set on the count read, so concurrent attempts get distinct numbers.
    */
-  async claimAttempt(p: ImportParametersEntity, max: number): Promise<number | null> {
-    const repo = this.ds.getRepository(ImportParametersEntity);
-    for (;;) {
-      const row = await repo.findOneBy({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
-      if (!row || row.attempts >= max) return null;
-      const r = await repo.update({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: row.attempts }, { attempts: row.attempts + 1 });
-      if (r.affected) return row.attempts + 1;
-    }
+  claimAttempt(p: ImportParametersEntity, max: number): Promise<number | null> {
+    return this.ds.transaction(async (m) => {
+      const repo = m.getRepository(ImportParametersEntity);
+      for (;;) {
+        const row = await repo.findOneBy({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
+        if (!row || row.attempts >= max) return null;
+        const r = await repo.update({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: row.attempts }, { attempts: row.attempts + 1 });
+        if (r.affected) return row.attempts + 1;
+      }
+    });
   }
 
   /** Gives back an attempt that failed for a reason other than the material (the token away, a concurrent change). */
   async releaseAttempt(p: ImportParametersEntity): Promise<void> {
-    await this.ds.getRepository(ImportParametersEntity).decrement({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: MoreThan(0) }, 'attempts', 1);
+    await this.ds.transaction((m) => m.getRepository(ImportParametersEntity).decrement({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: MoreThan(0) }, 'attempts', 1));
   }
 
   expiredParameters(now: number, limit: number): Promise<ImportParametersEntity[]> {
@@ -77,7 +81,7 @@ export class ImportRepository {
 
   /** Removes these parameters unless a newer call replaced them; true for the one caller that did. */
   async deleteParameters(p: ImportParametersEntity): Promise<boolean> {
-    const r = await this.ds.getRepository(ImportParametersEntity).delete({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
+    const r = await this.ds.transaction((m) => m.delete(ImportParametersEntity, { keyId: p.keyId, wrappingKeyId: p.wrappingKeyId }));
     return (r.affected ?? 0) > 0;
   }
 

@@ -36,6 +36,10 @@ export class KeyRepository {
     return this.ds.getRepository(KeyEntity).existsBy({ uin, region, alias });
   }
 
+  countForAccount(uin: string): Promise<number> {
+    return this.ds.getRepository(KeyEntity).countBy({ uin });
+  }
+
   /**
    * The account's CMK count, read inside `m`'s transaction after taking the account's row
    * lock (PostgreSQL), so that creates for one account count one after another while other

@@ -32,6 +32,9 @@ export type DetailQuery = Omit<KeyDetailFilter, 'uin' | 'region'>;
 const LISTED_STATES = ['Enabled', 'Disabled', 'PendingImport'];
 const DAY = 86_400;
 
+/** An action a call performs with a key besides its own (ReEncrypt's Decrypt and Encrypt). */
+export type KeyAlsoAction = 'Encrypt' | 'Decrypt';
+
 /** The CMK lifecycle: creation, lookups (with isolation and authorization), state changes. */
 @Injectable()
 export class KeysService {
@@ -57,6 +60,7 @@ export class KeysService {
     if (type !== 1 && type !== 2) throw new InvalidParameterError('Type', 'Type must be 1 (KMS) or 2 (EXTERNAL)', 'type');
     const tags = input.tags ?? [];
     checkTags(tags);
+    await this.quota.precheck(p.uin);
     if (await this.repo.aliasTaken(p.uin, p.region, input.alias)) throw new AliasAlreadyExistsError(`alias ${input.alias} is in use`);
 
     const now = this.clock.nowSeconds();
@@ -88,23 +92,22 @@ export class KeysService {
       materialCheck: null,
       updatedAt: now,
     };
-    // The quota is counted in the transaction that inserts the row, and the token object is
-    // made only once the count allows it: a create refused by the quota leaves nothing behind.
-    let materialMade = false;
+    // The quota is checked before the token object is made, and counted again, exactly, in the
+    // short transaction that inserts the row: the token call holds no lock, and only a create
+    // that loses a race at the quota makes material, which it destroys before answering.
+    if (version) {
+      const created = await this.store.createAes({ id: version.id }, `cmk ${keyId} v1`, 32);
+      version.wrapped = created.wrapped?.toString('base64') ?? null;
+    }
     try {
       await this.repo.transaction(async (m) => {
         await this.quota.assertCanCreate(m, p.uin);
-        if (version) {
-          const created = await this.store.createAes({ id: version.id }, `cmk ${keyId} v1`, 32);
-          materialMade = true;
-          version.wrapped = created.wrapped?.toString('base64') ?? null;
-        }
         await this.repo.insert(m, key, version, tags.map((t) => ({ keyId, tagKey: t.TagKey, tagValue: t.TagValue })));
         await this.feed.publish(m, 'key', keyId);
       });
     } catch (e) {
-      // The row was refused (most likely a concurrent create took the alias): drop the orphan material.
-      if (version && materialMade) await this.store.destroy({ id: version.id }).catch(() => undefined);
+      // The row was refused (the quota, or a concurrent create took the alias): drop the orphan material.
+      if (version) await this.store.destroy({ id: version.id }).catch(() => undefined);
       if (/unique|duplicate/i.test((e as Error).message)) throw new AliasAlreadyExistsError(`alias ${input.alias} is in use`);
       throw e;
     }
@@ -112,18 +115,22 @@ export class KeysService {
   }
 
   /**
-   * The caller's key, from the cache. Unknown ids and other accounts' or regions' keys alike
+   * The caller's key, from the cache. `also` names an action the call performs with the key
+   * besides its own (ReEncrypt decrypts with the source and encrypts with the destination). Unknown ids and other accounts' or regions' keys alike
    * answer KeyNotFoundError; a sub-user's policy is checked against the key's resource name.
    */
-  async get(p: Principal, keyId: string): Promise<KeyRecord> {
+  async get(p: Principal, keyId: string, also?: KeyAlsoAction): Promise<KeyRecord> {
     checkKeyId(keyId);
     noteKey(keyId);
     const rec = await this.cache.get(keyId);
     if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) {
+      // Judged by every right the call needs, as an existing key would be.
       authorizeUnknownKey(p, keyId);
+      if (also) authorizeUnknownKey(p, keyId, also);
       throw new KeyNotFoundError(keyId);
     }
     authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, keyId));
+    if (also) this.authorizeAlso(p, rec, also);
     return rec;
   }
 
@@ -132,7 +139,7 @@ export class KeysService {
    * source and encrypts with the destination): the caller must be allowed that action too,
    * or the call would do what a policy denies.
    */
-  authorizeAlso(p: Principal, rec: KeyRecord, action: 'Encrypt' | 'Decrypt'): void {
+  authorizeAlso(p: Principal, rec: KeyRecord, action: KeyAlsoAction): void {
     authorize(p, keyResource(p.region, p.uin, rec.key.creatorUin, rec.key.keyId), action);
   }
 

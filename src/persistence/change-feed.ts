@@ -81,7 +81,7 @@ export class ChangeFeed implements OnModuleDestroy {
       for (const [seq, at] of this.seen) if (seq <= this.last - OVERLAP && at <= now - 2 * WINDOW_MS) this.seen.delete(seq);
       if (now - this.lastPrune > 60_000) {
         this.lastPrune = now;
-        await this.ds.createQueryBuilder().delete().from(ChangeEventEntity).where('at < :cut', { cut: now - RETAIN_MS }).execute();
+        await this.ds.transaction((m) => m.createQueryBuilder().delete().from(ChangeEventEntity).where('at < :cut', { cut: now - RETAIN_MS }).execute());
       }
     } catch (e) {
       Log.warn('change feed poll failed', { error: (e as Error).message });

@@ -23,7 +23,8 @@ export function afterTransaction(hook: Hook): void {
  * `afterTransaction` hooks. On SQLite it also
  * - runs one transaction at a time per process: better-sqlite3 gives a process one
  *   connection, so two transactions at once would interleave on it (nesting as savepoints,
- *   committing each other's work);
+ *   committing each other's work). A write made outside `ds.transaction` would join whichever transaction is open on that
+ *   connection and share its fate: every write therefore goes through `ds.transaction`;
  * - begins every transaction as a writer (BEGIN IMMEDIATE): a deferred transaction that reads
  *   and then writes fails with SQLITE_BUSY when another process committed in between, which
  *   busy_timeout cannot wait out; a writer waits for the lock up front instead.

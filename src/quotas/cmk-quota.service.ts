@@ -9,9 +9,17 @@ import { KeyRepository } from '../keys/key.repository';
 export class CmkQuotaService {
   constructor(@Inject(KMS_CONFIG) private readonly cfg: KmsConfig, private readonly repo: KeyRepository) {}
 
+  /** Before any work: an account already at its quota is refused at once. */
+  async precheck(uin: string): Promise<void> {
+    this.check(await this.repo.countForAccount(uin));
+  }
+
   /** Call inside the transaction that inserts the key: the count stays exact under any concurrency. */
   async assertCanCreate(m: EntityManager, uin: string): Promise<void> {
-    const n = await this.repo.countForAccountLocked(m, uin);
+    this.check(await this.repo.countForAccountLocked(m, uin));
+  }
+
+  private check(n: number): void {
     if (n >= this.cfg.cmkQuota) throw new CmkLimitExceededError(`the account holds ${n} CMKs; the quota is ${this.cfg.cmkQuota}`);
   }
 }

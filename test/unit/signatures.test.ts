@@ -1,3 +1,4 @@
+import { scopeServices } from '../../src/api/tencent/authenticator';
 import { v1Signature, v1StringToSign } from '../../src/api/tencent/signature-v1';
 import { tc3Signature, tc3SigningKey } from '../../src/api/tencent/signature-v3';
 
@@ -43,5 +44,20 @@ describe('signature v3 (TC3-HMAC-SHA256)', () => {
       service: 'cvm',
     });
     expect(sig.toString('hex')).toBe('5da7a33f6993f0614b047e5df4582db9e9bf4672ba50567dba16c6ccf174c474');
+  });
+});
+
+describe('TC3 credential scope services', () => {
+  // What tencentcloud-sdk-nodejs puts in the scope: endpoint.split('.')[0], port and case kept.
+  it.each([
+    ['127.0.0.1:8080', ['kms', '127']],
+    ['keys.example.com', ['kms', 'keys']],
+    ['KMS.Example.com:443', ['kms', 'KMS']],
+    ['localhost:8080', ['kms', 'localhost:8080', 'localhost']],
+    ['kms-svc:8443', ['kms', 'kms-svc:8443', 'kms-svc']],
+    ['[::1]:8080', ['kms', '[::1]:8080', '[::1]']],
+    [undefined, ['kms']],
+  ])('Host %s accepts %j', (host, services) => {
+    expect(scopeServices(host)).toEqual(services);
   });
 });

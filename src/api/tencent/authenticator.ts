@@ -17,11 +17,11 @@ export interface Caller {
   secretId: string;
   policy?: Policy;
   /**
-   * TC3: the signature's claim on its action (SignatureBinding), still in flight so that it
-   * overlaps the checks after authentication; it must settle before the action runs, and its
-   * failure decides the answer over any error found meanwhile.
+   * TC3: claims the signature for the action and region the face has checked exist
+   * (SignatureBinding). The face calls it only after the action lookup, the rate limit and the
+   * region check, so that nothing unchecked or over the limit takes room in the register.
    */
-  binding?: Promise<void>;
+  claimBinding?: (action: string, region: string) => Promise<void>;
 }
 
 const SECRET_ID_RE = /^AKID[A-Za-z0-9]{8,60}$/;
@@ -43,13 +43,14 @@ function hostCandidates(host: string | undefined, portFirst: boolean): string[] 
 
 /**
  * The services a TC3 credential scope may name: `kms`, or the first label of the Host the
- * request went to, which is what the official SDK derives from its endpoint (`127` for
- * 127.0.0.1:8080, `keys` for keys.example.com). A signature scoped to another service was
- * made for another API and is not accepted here.
+ * request went to, as the official SDK derives it from its endpoint (`endpoint.split('.')[0]`,
+ * so `127` for 127.0.0.1:8080, `keys` for keys.example.com, and `localhost:8080`, port and
+ * case as written, for a host without a dot), with or without a port. A signature scoped to
+ * another service was made for another API and is not accepted here.
  */
-function scopeServices(host: string | undefined): string[] {
-  const label = (host ?? '').trim().replace(/:\d+$/, '').split('.')[0].toLowerCase();
-  return label && label !== 'kms' ? ['kms', label] : ['kms'];
+export function scopeServices(host: string | undefined): string[] {
+  const label = (host ?? '').trim().split('.')[0];
+  return [...new Set(['kms', label, label.replace(/:\d+$/, '')].filter(Boolean))];
 }
 
 /**
@@ -116,9 +117,7 @@ export class Authenticator {
             if (cred.derivedKeys.size >= 16) cred.derivedKeys.clear();
             cred.derivedKeys.set(cacheKey, key);
           }
-          const binding = this.binding.claim(call, auth, ts);
-          binding.catch(() => undefined); // observed by the face; handled here so it never goes unhandled
-          return { ...caller(cred), binding };
+          return { ...caller(cred), claimBinding: (action, region) => this.binding.claim(call.address, auth, ts, action, region) };
         }
       }
     }

@@ -5,7 +5,6 @@ import { ClusterFirstUseRegister, FirstUseRegister, MemoryFirstUseRegister, Redi
 import { REPLAY_WINDOW_SECONDS } from './nonce-store';
 import { Tc3Authorization } from './signature-v3';
 import { TencentError } from './tencent-error';
-import { TencentCall } from './tencent-request';
 
 /** The headers that name what a request does but that the official SDK leaves unsigned. */
 const BOUND_HEADERS = ['x-tc-action', 'x-tc-region'];
@@ -39,13 +38,17 @@ export class SignatureBinding implements OnApplicationShutdown {
     }
   }
 
-  /** After the signature verified: refuses it if it was first used for another action or region. */
-  async claim(call: TencentCall, auth: Tc3Authorization, timestamp: number): Promise<void> {
+  /**
+   * After the signature verified and the face checked the action and region: refuses the
+   * signature if it was first used for another action or region. Both are names the face
+   * knows (bounded), never header text as sent.
+   */
+  async claim(address: string, auth: Tc3Authorization, timestamp: number, action: string, region: string): Promise<void> {
     if (BOUND_HEADERS.every((h) => auth.signedHeaders.includes(h))) return;
     const verdict = await this.register.claim({
       key: auth.signature.toString('base64', 0, 16),
-      tag: `${call.action}\n${call.region ?? ''}`,
-      address: call.address,
+      tag: `${action}\n${region}`,
+      address,
       // The timestamp check accepts the signature until this moment.
       expiresAt: (timestamp + REPLAY_WINDOW_SECONDS + 1) * 1000,
     });

@@ -89,13 +89,13 @@ export class TencentFace {
     let binding: Promise<void> | undefined;
     try {
       const call = await readCall(req);
-      action = a.action = call.action;
+      action = call.action;
+      a.action = clip(call.action);
       a.secretId = claimedSecretId(call);
       this.audit.assertAccepting();
       const caller = await this.auth.authenticate(call);
       a.account = caller.uin;
       if (caller.callerUin !== caller.uin) a.subUser = caller.callerUin;
-      binding = caller.binding;
       const def = this.actions.get(call.action);
       if (!def) throw new TencentError('InvalidAction', `the action ${call.action} does not exist`);
       if (!(await this.limiter.allow(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT))) {
@@ -104,6 +104,10 @@ export class TencentFace {
       if (call.version !== API_VERSION) throw new TencentError('NoSuchVersion', `the version ${call.version} does not exist; this API is ${API_VERSION}`);
       if (!call.region && !def.regionOptional) throw new TencentError('MissingParameter', 'the common parameter Region is required');
       if (call.region && !this.regions.has(call.region)) throw new TencentError('UnsupportedRegion', `the region ${call.region} is not served here`);
+      // In flight while the parameters are read; settled before the action runs, and a refusal
+      // decides the answer over any error found meanwhile.
+      binding = caller.claimBinding?.(def.name, call.region ?? '');
+      binding?.catch(() => undefined);
       const params = call.readParams();
       for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
@@ -137,8 +141,11 @@ interface Audit {
 }
 
 /** The SecretId a request names, verified or not: refusals are recorded with it too. */
+/** What a caller names is recorded, before anything checks it, at most this long: a record's size stays bounded. */
+const clip = (s: string | undefined): string | undefined => (s && s.length > 64 ? s.slice(0, 64) : s);
+
 function claimedSecretId(call: TencentCall): string | undefined {
-  if (call.v1Params) return call.v1Params.get('SecretId');
+  if (call.v1Params) return clip(call.v1Params.get('SecretId') ?? undefined);
   const auth = call.headers.authorization;
   return auth === undefined ? undefined : /Credential=([^/,\s]{1,64})/.exec(auth)?.[1];
 }
