@@ -1,3 +1,4 @@
+import type { TouchedKeys } from '../audit/audit-context';
 import type { Policy } from './policy';
 
 /** Who is calling and for what, established by a face's authentication. */
@@ -12,4 +13,6 @@ export interface Principal {
   policy?: Policy;
   /** The action being performed, as policies name it (e.g. "Encrypt"). */
   action: string;
+  /** Where the core notes the keys (and versions) the call uses, for the audit trail. */
+  touched?: TouchedKeys;
 }

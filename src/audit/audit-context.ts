@@ -1,6 +1,9 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-
-/** The keys one call touched: key id -> version used (undefined: the key only). */
+/**
+ * The keys one call touched: key id -> version used (undefined: the key only). The face
+ * makes one per request and hands it to the core on the principal; jobs pass their own. It
+ * travels explicitly, not in an AsyncLocalStorage: on Node 20 one enabled AsyncLocalStorage
+ * puts a hook on every promise of the process, which costs the hot path a measurable share.
+ */
 export class TouchedKeys {
   private readonly keys = new Map<string, number | undefined>();
 
@@ -12,16 +15,4 @@ export class TouchedKeys {
   toString(): string {
     return [...this.keys].map(([id, v]) => (v === undefined ? id : `${id}/v${v}`)).join(' ');
   }
-}
-
-const scope = new AsyncLocalStorage<TouchedKeys>();
-
-/** Runs one call with a record of the keys the core touches in it. */
-export function withTouchedKeys<T>(keys: TouchedKeys, fn: () => T): T {
-  return scope.run(keys, fn);
-}
-
-/** The core notes each key (and version) a call uses; outside a call this does nothing. */
-export function noteKey(keyId: string, version?: number): void {
-  scope.getStore()?.note(keyId, version);
 }

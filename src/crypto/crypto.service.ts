@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { noteKey } from '../audit/audit-context';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
 import { InvalidCiphertextError, KeyStateError, InvalidParameterError } from '../common/domain-errors';
@@ -72,7 +71,7 @@ export class CryptoService {
     if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new InvalidParameterError('Plaintext', `Plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintext');
     const ctx = contextAad(context);
     const rec = await this.encryptionKey(p, keyId);
-    return { keyId, blob: await this.seal(rec, ctx, plaintext) };
+    return { keyId, blob: await this.seal(p, rec, ctx, plaintext) };
   }
 
   async decrypt(p: Principal, blob: Buffer, context?: string, recipient?: RecipientKey): Promise<{ keyId: string; plaintext: Buffer }> {
@@ -80,7 +79,7 @@ export class CryptoService {
     const parsed = parseBlob(blob);
     const rec = await this.blobKey(p, parsed);
     assertAllowed(rec.key.keyState, 'Decrypt');
-    const plaintext = await this.open(rec, parsed, ctx);
+    const plaintext = await this.open(p, rec, parsed, ctx);
     return { keyId: parsed.keyId, plaintext: forCaller(plaintext, recipient) };
   }
 
@@ -104,10 +103,10 @@ export class CryptoService {
     const dst = sameKey ? src : await this.keys.get(p, req.destinationKeyId!, 'Encrypt');
     if (sameKey) this.keys.authorizeAlso(p, src, 'Encrypt');
     assertAllowed(dst.key.keyState, 'Encrypt');
-    const plaintext = await this.open(src, parsed, srcCtx);
+    const plaintext = await this.open(p, src, parsed, srcCtx);
     try {
       const unchanged = dst.key.keyId === src.key.keyId && parsed.keyVersion === dst.key.currentVersion && srcCtx.equals(dstCtx);
-      const blob = unchanged ? req.blob : await this.seal(dst, dstCtx, plaintext);
+      const blob = unchanged ? req.blob : await this.seal(p, dst, dstCtx, plaintext);
       return { blob, keyId: dst.key.keyId, sourceKeyId: parsed.keyId, reEncrypted: !unchanged };
     } finally {
       wipe(plaintext);
@@ -124,7 +123,7 @@ export class CryptoService {
     const ctx = contextAad(req.context);
     const rec = await this.encryptionKey(p, req.keyId);
     const dataKey = await this.store.random(bytes);
-    const blob = await this.seal(rec, ctx, dataKey).catch((e: unknown) => {
+    const blob = await this.seal(p, rec, ctx, dataKey).catch((e: unknown) => {
       wipe(dataKey);
       throw e;
     });
@@ -158,19 +157,19 @@ export class CryptoService {
   }
 
   /** The blob's plaintext, from the key version the blob names. */
-  private open(rec: KeyRecord, parsed: ParsedBlob, ctx: Buffer): Promise<Buffer> {
+  private open(p: Principal, rec: KeyRecord, parsed: ParsedBlob, ctx: Buffer): Promise<Buffer> {
     const material = rec.versions.get(parsed.keyVersion);
     if (!material) throw new InvalidCiphertextError('the ciphertext names a key version that does not exist');
-    noteKey(rec.key.keyId, parsed.keyVersion);
+    p.touched?.note(rec.key.keyId, parsed.keyVersion);
     return this.store.decrypt(material, parsed.iv, Buffer.concat([parsed.header, ctx]), parsed.sealed);
   }
 
-  private async seal(rec: KeyRecord, ctx: Buffer, plaintext: Buffer): Promise<Buffer> {
+  private async seal(p: Principal, rec: KeyRecord, ctx: Buffer, plaintext: Buffer): Promise<Buffer> {
     const version = rec.key.currentVersion;
     const material = rec.versions.get(version);
     // A record read while its material was being removed: answer like any state refusal.
     if (!material) throw new KeyStateError(rec.key.keyState, 'Encrypt');
-    noteKey(rec.key.keyId, version);
+    p.touched?.note(rec.key.keyId, version);
     const header = encodeHeader(rec.key.keyId, version);
     const iv = crypto.randomBytes(IV_BYTES);
     const sealed = await this.store.encrypt(material, iv, Buffer.concat([header, ctx]), plaintext);

@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { noteKey } from '../audit/audit-context';
 import * as crypto from 'node:crypto';
 import { accountResource, authorize, authorizeUnknownKey, keyResource } from '../accounts/policy';
 import { Principal } from '../accounts/principal';
@@ -65,7 +64,7 @@ export class KeysService {
 
     const now = this.clock.nowSeconds();
     const keyId = crypto.randomUUID();
-    noteKey(keyId);
+    p.touched?.note(keyId);
     const external = type === 2;
     const version: KeyVersionEntity | null = external ? null : { id: crypto.randomUUID(), keyId, version: 1, wrapped: null, createdAt: now };
     const standard = this.cfg.regions.find((r) => r.name === p.region)?.standard ?? 'FIPS';
@@ -115,13 +114,14 @@ export class KeysService {
   }
 
   /**
-   * The caller's key, from the cache. `also` names an action the call performs with the key
-   * besides its own (ReEncrypt decrypts with the source and encrypts with the destination). Unknown ids and other accounts' or regions' keys alike
+   * The caller's key, from the cache. Unknown ids and other accounts' or regions' keys alike
    * answer KeyNotFoundError; a sub-user's policy is checked against the key's resource name.
+   * `also` names an action the call performs with the key besides its own (ReEncrypt
+   * decrypts with the source and encrypts with the destination).
    */
   async get(p: Principal, keyId: string, also?: KeyAlsoAction): Promise<KeyRecord> {
     checkKeyId(keyId);
-    noteKey(keyId);
+    p.touched?.note(keyId);
     const rec = await this.cache.get(keyId);
     if (!rec || rec.key.uin !== p.uin || rec.key.region !== p.region) {
       // Judged by every right the call needs, as an existing key would be.

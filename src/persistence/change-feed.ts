@@ -47,7 +47,7 @@ export class ChangeFeed implements OnModuleDestroy {
    */
   async publish(manager: EntityManager, kind: ChangeKind, ref: string): Promise<void> {
     await manager.insert(ChangeEventEntity, { kind, ref, at: Date.now() });
-    afterTransaction(() => this.emit(kind, ref));
+    afterTransaction(manager, () => this.emit(kind, ref));
   }
 
   async start(): Promise<void> {

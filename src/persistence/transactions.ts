@@ -1,19 +1,23 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { Mutex } from '../common/mutex';
 
 type Hook = () => void;
-const open = new AsyncLocalStorage<Hook[]>();
+/**
+ * The hooks of each open transaction, by its query runner (what a transaction's manager
+ * carries). Not an AsyncLocalStorage: on Node 20 one enabled AsyncLocalStorage puts a hook on
+ * every promise of the process, which costs the hot path a measurable share.
+ */
+const open = new WeakMap<object, Hook[]>();
 
 /**
- * Runs `hook` once the transaction the caller is in has ended (committed or rolled back), or
- * at once outside a transaction. Cache invalidation uses it: a cache told to drop an entry
+ * Runs `hook` once the transaction `manager` belongs to has ended (committed or rolled back),
+ * or at once for a manager of no open transaction. Cache invalidation uses it: a cache told to drop an entry
  * before the commit could reload the row before it is written; told after a roll-back, it
  * drops whatever it read of the uncommitted state (on SQLite a process's one connection sees
  * its own open transaction).
  */
-export function afterTransaction(hook: Hook): void {
-  const hooks = open.getStore();
+export function afterTransaction(manager: EntityManager, hook: Hook): void {
+  const hooks = manager.queryRunner ? open.get(manager.queryRunner) : undefined;
   if (hooks) hooks.push(hook);
   else hook();
 }
@@ -37,9 +41,19 @@ export function installTransactionHooks(ds: DataSource): void {
   if (sqlite) beginAsWriter(ds);
   const run = (args: unknown[]): Promise<unknown> => {
     const hooks: Hook[] = [];
+    let runner: object | undefined;
     // transaction(fn) or transaction(isolationLevel, fn); DataSource passes (fn, undefined).
-    const wrapped = args.map((a) => (typeof a === 'function' ? (m: unknown) => open.run(hooks, () => (a as (m: unknown) => Promise<unknown>)(m)) : a));
+    const wrapped = args.map((a) =>
+      typeof a === 'function'
+        ? (m: EntityManager) => {
+            runner = m.queryRunner;
+            if (runner) open.set(runner, hooks);
+            return (a as (m: EntityManager) => Promise<unknown>)(m);
+          }
+        : a,
+    );
     return original(...wrapped).finally(() => {
+      if (runner) open.delete(runner);
       for (const h of hooks) h();
     });
   };

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { AuditTrail } from '../audit/audit-trail';
-import { withTouchedKeys, TouchedKeys } from '../audit/audit-context';
+import { TouchedKeys } from '../audit/audit-context';
 import { Clock } from '../common/clock';
 import { Job, JobRunner } from '../jobs/job-runner';
 import { RotationRepository } from './rotation.repository';
@@ -38,7 +38,7 @@ export class RotationJob implements Job, OnModuleInit {
       keys.note(key.keyId);
       let result = 'Success';
       try {
-        await withTouchedKeys(keys, () => this.rotation.rotateDue(key, now));
+        await this.rotation.rotateDue(key, now, keys);
       } catch (e) {
         result = `Failed.${(e as Error).name}`;
         throw e;

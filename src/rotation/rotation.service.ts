@@ -10,7 +10,7 @@ import { KeyOperation, assertAllowed } from '../keys/key-states';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
 import { KeysService } from '../keys/keys.service';
-import { noteKey } from '../audit/audit-context';
+import { TouchedKeys } from '../audit/audit-context';
 import { ChangeFeed } from '../persistence/change-feed';
 import { RotationFields, RotationRepository } from './rotation.repository';
 
@@ -63,7 +63,7 @@ export class RotationService {
     for (;;) {
       const key = await this.fresh(keyId, 'Rotate');
       const now = this.clock.nowSeconds();
-      const id = await this.rotate(key, { lastRotateTime: now, nextRotateTime: key.rotationEnabled ? now + key.rotateDays * DAY : 0 }, 'manual');
+      const id = await this.rotate(key, { lastRotateTime: now, nextRotateTime: key.rotationEnabled ? now + key.rotateDays * DAY : 0 }, 'manual', p.touched);
       if (id) return id;
     }
   }
@@ -72,10 +72,10 @@ export class RotationService {
    * The job's rotation of a due key. A key at the version limit is not rotated: its next
    * rotation moves a full period on (logged), so the job does not try it again every run.
    */
-  async rotateDue(key: KeyEntity, now: number): Promise<void> {
+  async rotateDue(key: KeyEntity, now: number, touched?: TouchedKeys): Promise<void> {
     const nextRotateTime = now + key.rotateDays * DAY;
     if (key.currentVersion < this.cfg.maxKeyVersions) {
-      await this.rotate(key, { lastRotateTime: now, nextRotateTime }, 'scheduled');
+      await this.rotate(key, { lastRotateTime: now, nextRotateTime }, 'scheduled', touched);
       return;
     }
     const moved = await this.repo.transaction(async (m) => {
@@ -92,10 +92,10 @@ export class RotationService {
    * Refused, before the token is used, for a key that has KMS_MAX_KEY_VERSIONS versions
    * (the write is conditional on the version read, so concurrent rotations cannot pass it).
    */
-  async rotate(key: KeyEntity, times: RotationTimes, trigger: 'manual' | 'scheduled'): Promise<string | null> {
+  async rotate(key: KeyEntity, times: RotationTimes, trigger: 'manual' | 'scheduled', touched?: TouchedKeys): Promise<string | null> {
     if (key.currentVersion >= this.cfg.maxKeyVersions) throw new KeyVersionLimitError(`CMK ${key.keyId} has ${key.currentVersion} versions, the most this service allows (KMS_MAX_KEY_VERSIONS=${this.cfg.maxKeyVersions})`);
     const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId: key.keyId, version: key.currentVersion + 1, wrapped: null, createdAt: times.lastRotateTime };
-    noteKey(key.keyId, version.version);
+    touched?.note(key.keyId, version.version);
     const created = await this.store.createAes({ id: version.id }, `cmk ${key.keyId} v${version.version}`, 32);
     version.wrapped = created.wrapped?.toString('base64') ?? null;
     const material = { id: version.id, wrapped: created.wrapped };

@@ -1,4 +1,4 @@
-import { TouchedKeys, noteKey, withTouchedKeys } from '../../src/audit/audit-context';
+import { TouchedKeys } from '../../src/audit/audit-context';
 import { AuditEvent, chainRecord, genesisHash, recordHash } from '../../src/audit/audit-event';
 import { ConfigError, loadConfig } from '../../src/config/config';
 
@@ -78,25 +78,6 @@ describe('the keys a call touches', () => {
     t.note('k1');
     t.note('k2');
     expect(t.toString()).toBe('k1/v2 k2');
-  });
-
-  it('collects what the core notes inside a call, across awaits, and nothing outside one', async () => {
-    noteKey('outside');
-    const a = new TouchedKeys();
-    const b = new TouchedKeys();
-    await Promise.all([
-      withTouchedKeys(a, async () => {
-        noteKey('a1');
-        await new Promise((r) => setTimeout(r, 5));
-        noteKey('a1', 3);
-      }),
-      withTouchedKeys(b, async () => {
-        await new Promise((r) => setTimeout(r, 1));
-        noteKey('b1');
-      }),
-    ]);
-    expect(a.toString()).toBe('a1/v3');
-    expect(b.toString()).toBe('b1');
   });
 });
 

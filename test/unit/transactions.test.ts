@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { openDatabase } from '../../src/persistence/data-source';
 import { afterTransaction } from '../../src/persistence/transactions';
 
@@ -18,7 +18,7 @@ it('runs hooks after the commit, not before', async () => {
   const seen: string[] = [];
   await ds.transaction(async (m) => {
     await m.query('SELECT 1');
-    afterTransaction(() => seen.push('hook'));
+    afterTransaction(m, () => seen.push('hook'));
     seen.push('body');
   });
   seen.push('returned');
@@ -28,18 +28,23 @@ it('runs hooks after the commit, not before', async () => {
 it('runs hooks after a roll-back too, and the error still reaches the caller', async () => {
   const seen: string[] = [];
   await expect(
-    ds.transaction(async () => {
-      afterTransaction(() => seen.push('hook'));
+    ds.transaction(async (m) => {
+      afterTransaction(m, () => seen.push('hook'));
       throw new Error('refused');
     }),
   ).rejects.toThrow('refused');
   expect(seen).toEqual(['hook']);
 });
 
-it('runs a hook at once outside a transaction', () => {
+it('runs a hook at once outside a transaction, and after one has ended', async () => {
   const seen: string[] = [];
-  afterTransaction(() => seen.push('hook'));
-  expect(seen).toEqual(['hook']);
+  afterTransaction(ds.manager, () => seen.push('outside'));
+  let kept: EntityManager | undefined;
+  await ds.transaction(async (m) => {
+    kept = m;
+  });
+  afterTransaction(kept!, () => seen.push('after'));
+  expect(seen).toEqual(['outside', 'after']);
 });
 
 it('begins SQLite transactions as the writer, so a read-then-write cannot lose to another process', async () => {

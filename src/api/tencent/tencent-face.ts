@@ -5,7 +5,7 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { accountResource, authorize } from '../../accounts/policy';
 import { Principal } from '../../accounts/principal';
-import { TouchedKeys, withTouchedKeys } from '../../audit/audit-context';
+import { TouchedKeys } from '../../audit/audit-context';
 import { AuditTrail } from '../../audit/audit-trail';
 import { Log } from '../../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
@@ -65,7 +65,7 @@ export class TencentFace {
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = Date.now();
     const a: Audit = { requestId: crypto.randomUUID(), at: this.audit.now(), keys: new TouchedKeys() };
-    const result = await withTouchedKeys(a.keys, () => this.answer(req, res, a));
+    const result = await this.answer(req, res, a);
     this.audit.record({
       at: a.at,
       face: 'tencent',
@@ -110,7 +110,7 @@ export class TencentFace {
       binding?.catch(() => undefined);
       const params = call.readParams();
       for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
-      const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name };
+      const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name, touched: a.keys };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
       if (binding) await binding;
       const result = await def.run({ principal, params });
