@@ -1,10 +1,9 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { AuditModule } from './audit/audit.module';
 import { AccountsModule } from './accounts/accounts.module';
-import { POLICY_ACTIONS } from './accounts/policy';
-import { ACTION_NAMES } from './api/tencent/actions/action-names';
-import { TencentModule } from './api/tencent/tencent.module';
+import { FACES as REGISTERED_FACES } from './api/faces';
 import { KMS_CONFIG, KmsConfig } from './config/config';
+import { FACES, POLICY_LANGUAGE, policyLanguageOf } from './faces/face';
 import { HealthController } from './health.controller';
 import { HsmModule } from './hsm/hsm.module';
 import { ImportModule } from './import/import.module';
@@ -17,12 +16,13 @@ import { RotationModule } from './rotation/rotation.module';
 @Module({})
 class ConfigModule {
   static of(cfg: KmsConfig): DynamicModule {
-    // Policies are in the Tencent face's language, so its actions are their vocabulary (also for the CLI, which has no face).
+    // Stored policies are in one face's language, also for the CLI, which serves no face.
     const providers = [
       { provide: KMS_CONFIG, useValue: cfg },
-      { provide: POLICY_ACTIONS, useValue: ACTION_NAMES },
+      { provide: FACES, useValue: REGISTERED_FACES },
+      { provide: POLICY_LANGUAGE, useValue: policyLanguageOf(REGISTERED_FACES) },
     ];
-    return { module: ConfigModule, providers, exports: [KMS_CONFIG, POLICY_ACTIONS] };
+    return { module: ConfigModule, providers, exports: [KMS_CONFIG, FACES, POLICY_LANGUAGE] };
   }
 }
 
@@ -32,7 +32,7 @@ export class AppModule {
   static forRoot(cfg: KmsConfig, withHttp: boolean): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? [TencentModule] : [])],
+      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? REGISTERED_FACES.map((f) => f.module) : [])],
       controllers: withHttp ? [HealthController] : [],
     };
   }

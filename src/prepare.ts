@@ -1,5 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module';
+import { FACES } from './api/faces';
 import { SecretSealer } from './accounts/secret-sealer';
 import { AuditSealer } from './audit/audit-sealer';
 import { KmsConfig } from './config/config';
@@ -12,7 +13,7 @@ export async function prepare(cfg: KmsConfig): Promise<void> {
   // Configuration files are checked here, so that a mistake stops the primary before it forks.
   loadTsmLicenses();
   resolveHsm(cfg);
-  const ds = await openDatabase(cfg, true);
+  const ds = await openDatabase(cfg, true, FACES);
   await ds.destroy();
   const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
   try {

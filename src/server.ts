@@ -6,8 +6,8 @@ import cluster from 'node:cluster';
 import express from 'express';
 import { AppModule } from './app.module';
 import { JobRunner } from './jobs/job-runner';
-import { TencentFace } from './api/tencent/tencent-face';
-import { ClusterFirstUseRegister } from './api/tencent/first-use-register';
+import { FACES } from './api/faces';
+import { FaceHandler, faceRouter } from './faces/face';
 import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
@@ -29,11 +29,12 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   app.enableShutdownHooks(Object.values(ShutdownSignal).filter((sig) => sig !== ShutdownSignal.SIGHUP));
   app.get(JobRunner).enable();
   await app.init();
-  const face = app.get(TencentFace);
-  // Operator endpoints (/_kms/...) go through Express and Nest; everything else is the API.
+  // Operator endpoints (/_kms/...) go through Express and Nest; everything else to its face.
+  const route = faceRouter<FaceHandler>(FACES.map((f) => ({ prefix: f.prefix, target: app.get(f.handler) })));
   const server = createListener(cfg, (req, res) => {
-    if (req.url?.startsWith('/_kms/')) expressApp(req, res);
-    else void face.handle(req, res);
+    const face = req.url?.startsWith('/_kms/') ? undefined : route(req.url ?? '/');
+    if (face) void face.handle(req, res);
+    else expressApp(req, res);
   });
   reloadable = server;
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
@@ -70,7 +71,7 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   if (cfg.audit.mode === 'off') Log.warn('THE AUDIT TRAIL IS OFF (KMS_AUDIT=off): no call is recorded');
   if (process.env.KMS_TEST_CLOCK_FILE) Log.warn('KMS_TEST_CLOCK_FILE is set: key lifecycles follow a test clock; never use this in production');
   if (cfg.workers === 1) return startWorker(cfg);
-  ClusterFirstUseRegister.serve(); // the TC3 signatures' first uses, for every worker
+  for (const f of FACES) f.servePrimary?.(); // state the faces share between workers
   // Without Redis, the primary keeps the rate counters of all workers.
   if (cfg.rateLimits.enabled && !cfg.redisUrl) ClusterRateStorage.serve();
   // The PIN reaches workers over IPC, not through the environment they would inherit.

@@ -3,7 +3,7 @@ import { bigintNumber } from '../persistence/columns';
 
 @Entity('accounts')
 export class AccountEntity {
-  /** The account's numeric id (Tencent's "Uin"), as a decimal string. */
+  /** The account's numeric id, as a decimal string (faces call it Uin, project owner, ...). */
   @PrimaryColumn({ type: 'varchar', length: 20 })
   uin: string;
 

@@ -6,7 +6,8 @@ import { ChangeFeed } from '../persistence/change-feed';
 import { AccountEntity } from './account.entity';
 import { CredentialEntity } from './credential.entity';
 import { CredentialUsage } from './credential-usage';
-import { POLICY_ACTIONS, Policy } from './policy';
+import { POLICY_LANGUAGE, PolicyLanguage } from '../faces/face';
+import { Policy } from './policy';
 import { SecretSealer } from './secret-sealer';
 import { UserEntity } from './user.entity';
 
@@ -49,7 +50,6 @@ export interface NewUser {
 }
 
 /** What a sub-user gets when created without a policy: nothing, until one is set. */
-export const EMPTY_POLICY = '{"version":"2.0","statement":[]}';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 function randomToken(len: number): string {
@@ -87,7 +87,7 @@ export class AccountsService {
     private readonly feed: ChangeFeed,
     private readonly clock: Clock,
     private readonly usage: CredentialUsage,
-    @Inject(POLICY_ACTIONS) private readonly policyActions: readonly string[],
+    @Inject(POLICY_LANGUAGE) private readonly policies: PolicyLanguage,
   ) {
     feed.on('credential', (id) => {
       this.invalidate();
@@ -133,9 +133,9 @@ export class AccountsService {
   }
 
   /** A sub-user of `uin` with its own key pair; its policy (default: none) says what it may do. */
-  async createUser(uin: string, name: string, policyText = EMPTY_POLICY): Promise<NewUser> {
+  async createUser(uin: string, name: string, policyText = this.policies.empty): Promise<NewUser> {
     checkName(name);
-    Policy.parse(policyText, this.policyActions);
+    this.policies.parse(policyText, true);
     await this.requireAccount(uin);
     const subUin = await this.freshUin();
     await this.ds.getRepository(UserEntity).insert({ subUin, uin, name, policy: policyText, createdAt: this.clock.nowSeconds() });
@@ -145,7 +145,7 @@ export class AccountsService {
 
   /** Replaces a sub-user's policy; every instance applies it within a second. */
   async setPolicy(subUin: string, policyText: string): Promise<void> {
-    Policy.parse(policyText, this.policyActions);
+    this.policies.parse(policyText, true);
     await this.ds.transaction(async (m) => {
       const r = await m.update(UserEntity, { subUin }, { policy: policyText });
       if (!r.affected) throw new UserNotFoundError(`no sub-user ${subUin}`);
@@ -246,7 +246,7 @@ export class AccountsService {
       if (row.subUin) {
         const user = await this.ds.getRepository(UserEntity).findOneBy({ subUin: row.subUin });
         // A user that vanished keeps its credentials but no rights.
-        value.policy = Policy.parse(user?.policy ?? EMPTY_POLICY);
+        value.policy = user?.policy != null ? this.policies.parse(user.policy, false) : new Policy([]);
       }
     }
     // Bound the miss cache so random SecretIds cannot grow memory without limit.

@@ -18,7 +18,7 @@ import { serve } from '../server';
 const HELP = `kms: a hardware-backed Key Management Service
 
 Usage:
-  kms serve                          start the API (Tencent-compatible Action API on /)
+  kms serve                          start the API (the registered faces)
   kms account create --name NAME     create an account; prints {"Uin","SecretId","SecretKey"} once
   kms account list                   list accounts as JSON
   kms account disable --account UIN  stop every credential of the account, its sub-users' too

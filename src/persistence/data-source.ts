@@ -3,8 +3,8 @@ import * as path from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AccountEntity } from '../accounts/account.entity';
 import { CredentialEntity } from '../accounts/credential.entity';
-import { V1NonceEntity } from '../api/tencent/v1-nonce.entity';
 import { KmsConfig } from '../config/config';
+import type { Face } from '../faces/face';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
 import { ChangeEventEntity } from './change-event.entity';
@@ -24,12 +24,21 @@ import { JobLeaseEntity } from '../jobs/job-lease.entity';
 import { withFileLock } from '../common/file-lock';
 import { installTransactionHooks } from './transactions';
 
-export const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, V1NonceEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity];
-export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000];
+const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity];
+/** The core's migrations. The initial one also creates a face's table (v1 nonces): it ran before faces had migrations of their own, and keeps its name so that existing databases upgrade. */
+const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000];
 
-/** PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data folder. */
-export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>): DataSourceOptions {
-  const common = { entities: ENTITIES, migrations: MIGRATIONS, synchronize: false, migrationsRun: false, logging: false } as const;
+/** The faces' schema parts (taken as an argument: the face modules import this module's users). */
+type FaceSchema = Pick<Face, 'entities' | 'migrations'>;
+
+/**
+ * PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data
+ * folder; the core's tables and the registered faces'.
+ */
+export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, faces: readonly FaceSchema[]): DataSourceOptions {
+  const entities = [...ENTITIES, ...faces.flatMap((f) => f.entities ?? [])];
+  const migrations = [...MIGRATIONS, ...faces.flatMap((f) => f.migrations ?? [])];
+  const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
   if (cfg.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(cfg.databaseUrl)) throw new Error('KMS_DATABASE_URL must be a postgres:// URL');
     return { type: 'postgres', url: cfg.databaseUrl, extra: { max: 10 }, ...common };
@@ -50,8 +59,9 @@ export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'
 /** Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations. */
 const MIGRATION_LOCK = 7_262_019;
 
-export async function openDatabase(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, migrate: boolean): Promise<DataSource> {
-  const ds = new DataSource(dataSourceOptions(cfg));
+/** `faces`: the registered faces (none: the core's tables alone, for tests of the core). */
+export async function openDatabase(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, migrate: boolean, faces: readonly FaceSchema[] = []): Promise<DataSource> {
+  const ds = new DataSource(dataSourceOptions(cfg, faces));
   await ds.initialize();
   installTransactionHooks(ds);
   if (migrate) {

@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationBootstrap, OnApplicationShutdown }
 import { DataSource } from 'typeorm';
 import { Clock } from '../common/clock';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
+import { FACES, Face } from '../faces/face';
 import { ChangeFeed } from './change-feed';
 import { openDatabase } from './data-source';
 
@@ -21,7 +22,7 @@ class PersistenceLifecycle implements OnApplicationBootstrap, OnApplicationShutd
 @Module({
   providers: [
     Clock,
-    { provide: DataSource, inject: [KMS_CONFIG], useFactory: (cfg: KmsConfig) => openDatabase(cfg, false) },
+    { provide: DataSource, inject: [KMS_CONFIG, FACES], useFactory: (cfg: KmsConfig, faces: readonly Face[]) => openDatabase(cfg, false, faces) },
     ChangeFeed,
     PersistenceLifecycle,
   ],
