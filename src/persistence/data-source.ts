@@ -14,6 +14,7 @@ import { ImportParameters1763900000002 } from './migrations/1763900000002-import
 import { CredentialLifecycle1764500000000 } from './migrations/1764500000000-credential-lifecycle';
 import { ImportAttempts1764500002000 } from './migrations/1764500002000-import-attempts';
 import { AuditTrail1764600000000 } from './migrations/1764600000000-audit-trail';
+import { WrappingAlgorithmNames1764700000000 } from './migrations/1764700000000-wrapping-algorithm-names';
 import { AuditRecordEntity } from '../audit/audit-record.entity';
 import { AuditChainEntity } from '../audit/audit-chain.entity';
 import { ImportParametersEntity } from '../import/import-parameters.entity';
@@ -25,7 +26,7 @@ import { withFileLock } from '../common/file-lock';
 import { installTransactionHooks } from './transactions';
 
 export const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, V1NonceEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity];
-export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000];
+export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000, WrappingAlgorithmNames1764700000000];
 
 /** PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data folder. */
 export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>): DataSourceOptions {
