@@ -1,6 +1,9 @@
+import type { WrappingAlgorithm } from '../hsm/key-store';
+
 /**
- * The one error hierarchy of the core. Faces map these to their own codes in exactly one
- * place each (see src/api/tencent/tencent-errors.ts); the core never knows a face's codes.
+ * The one error hierarchy of the core, in the core's own words: what went wrong, never a
+ * face's code. Each face maps these to its codes in exactly one place (its errors module under
+ * src/api/).
  */
 export abstract class DomainError extends Error {
   constructor(message: string) {
@@ -9,24 +12,33 @@ export abstract class DomainError extends Error {
   }
 }
 
-/** A parameter is missing, of the wrong type, or out of range. `field` names it. */
+/** A parameter is wrong; `field` names it and `kind` says how. */
 export class InvalidParameterError extends DomainError {
   constructor(readonly field: string, message: string, readonly kind: InvalidParameterKind = 'generic') {
     super(message);
   }
 }
 export type InvalidParameterKind =
+  /** Missing, of the wrong type or form, or out of range. */
   | 'generic'
+  /** Well-formed, but a value the operation refuses. */
   | 'value'
-  | 'keyId'
-  | 'alias'
-  | 'keyUsage'
-  | 'type'
-  | 'plaintext'
-  | 'duplicatedKeyId'
-  | 'tagsNotExisted'
-  | 'tagKeysDuplicated'
-  | 'pendingWindow';
+  /** Not the form of a key id. */
+  | 'malformedKeyId'
+  /** An alias the core cannot store (its generic bound). */
+  | 'badAlias'
+  | 'unknownKeyUsage'
+  /** Not one of KEY_ORIGINS. */
+  | 'unknownOrigin'
+  | 'plaintextTooLarge'
+  /** A list of key ids names one twice. */
+  | 'repeatedKeyId'
+  /** A tag with an empty key or value. */
+  | 'emptyTag'
+  /** Two tags with the same key. */
+  | 'repeatedTagKey'
+  /** A deletion window outside what the core allows. */
+  | 'deletionWindow';
 
 export class AliasAlreadyExistsError extends DomainError {}
 export class KeyNotFoundError extends DomainError {
@@ -57,11 +69,17 @@ export class UnauthorizedError extends DomainError {}
 export class ServiceUnavailableError extends DomainError {}
 /** Rotation of a key whose material was imported: only its owner can bring new material. */
 export class ExternalKeyCannotRotateError extends DomainError {}
-/** Imported material for a key whose material KMS made (Origin KMS). */
+/** Imported material for a key whose material the service made (origin KMS). */
 export class NotExternalKeyError extends DomainError {}
-/** The ImportToken is not the key's current one, or its 24 hours have passed. */
+/** The import token is not the key's current one, or its 24 hours have passed. */
 export class ImportTokenExpiredError extends DomainError {}
-/** The token cannot decrypt the EncryptedKeyMaterial with the wrapping key. */
+/** The token cannot decrypt the wrapped material with the wrapping key. */
 export class MaterialDecryptError extends DomainError {}
 /** Material imported again differs from what the key was imported with. */
 export class MaterialMismatchError extends DomainError {}
+/** The token cannot unwrap with `algorithm`; `supported` lists what it can, in the core's names. */
+export class UnsupportedWrappingAlgorithmError extends DomainError {
+  constructor(readonly algorithm: WrappingAlgorithm, readonly supported: readonly WrappingAlgorithm[]) {
+    super(`the HSM cannot unwrap with ${algorithm}; it supports ${supported.join(', ') || 'no wrapping algorithm'}`);
+  }
+}

@@ -68,7 +68,7 @@ export class CryptoService {
   constructor(private readonly keys: KeysService, @Inject(KeyStore) private readonly store: KeyStore, private readonly token: Token) {}
 
   async encrypt(p: Principal, keyId: string, plaintext: Buffer, context?: string): Promise<{ keyId: string; blob: Buffer }> {
-    if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new InvalidParameterError('Plaintext', `Plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintext');
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new InvalidParameterError('Plaintext', `Plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintextTooLarge');
     const ctx = contextAad(context);
     const rec = await this.encryptionKey(p, keyId);
     return { keyId, blob: await this.seal(p, rec, ctx, plaintext) };

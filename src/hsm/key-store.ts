@@ -19,8 +19,8 @@ export interface CreatedMaterial {
   wrapped?: Buffer;
 }
 
-/** How a caller encrypts material to an import wrapping key (the API's names). */
-export const WRAPPING_ALGORITHMS = ['RSAES_PKCS1_V1_5', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] as const;
+/** How a caller encrypts material to an import wrapping key (the core's names; faces map theirs). */
+export const WRAPPING_ALGORITHMS = ['rsa-pkcs1-v1_5', 'rsa-oaep-sha1', 'rsa-oaep-sha256'] as const;
 export type WrappingAlgorithm = (typeof WRAPPING_ALGORITHMS)[number];
 
 /** Attributes of a token object as the token reports them (for audits and tests). */

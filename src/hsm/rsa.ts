@@ -17,9 +17,9 @@ const CKZ_DATA_SPECIFIED = 1;
  * garbage. OAEP's MGF1 hash is the OAEP hash, as `openssl pkeyutl -pkeyopt rsa_oaep_md:` sets it.
  */
 const ALGORITHMS: Record<WrappingAlgorithm, { mechanism: pkcs11.Mechanism; padding: number; oaepHash?: string }> = {
-  RSAES_PKCS1_V1_5: { mechanism: { mechanism: pkcs11.CKM_RSA_PKCS }, padding: crypto.constants.RSA_PKCS1_PADDING },
-  RSAES_OAEP_SHA_1: { mechanism: oaep(pkcs11.CKM_SHA_1, pkcs11.CKG_MGF1_SHA1), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
-  RSAES_OAEP_SHA_256: { mechanism: oaep(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+  'rsa-pkcs1-v1_5': { mechanism: { mechanism: pkcs11.CKM_RSA_PKCS }, padding: crypto.constants.RSA_PKCS1_PADDING },
+  'rsa-oaep-sha1': { mechanism: oaep(pkcs11.CKM_SHA_1, pkcs11.CKG_MGF1_SHA1), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+  'rsa-oaep-sha256': { mechanism: oaep(pkcs11.CKM_SHA256, pkcs11.CKG_MGF1_SHA256), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
 };
 
 function oaep(hashAlg: number, mgf: number): pkcs11.Mechanism {

@@ -1,7 +1,6 @@
 import * as crypto from 'node:crypto';
 import * as pkcs11 from 'pkcs11js';
 import { InvalidCiphertextError, MaterialDecryptError } from '../common/domain-errors';
-import { Log } from '../common/logger';
 import { gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
 import { CreatedMaterial, ImportedMaterial, KeyStore, MaterialAttributes, MaterialAudit, MaterialRef, WRAPPING_ALGORITHMS, WrappingAlgorithm } from './key-store';
@@ -171,7 +170,6 @@ export class TokenKeyStore extends KeyStore {
       );
       if (works) found.push(algorithm);
     }
-    Log.info('wrapping algorithms for imported key material, as measured on the token', { supported: found });
     return found;
   }
 }

@@ -12,6 +12,7 @@ import {
   KeyStateError,
   MaterialMismatchError,
   NotExternalKeyError,
+  UnsupportedWrappingAlgorithmError,
 } from '../common/domain-errors';
 import { Log } from '../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
@@ -78,15 +79,18 @@ export class ImportService {
     private readonly clock: Clock,
   ) {}
 
+  /** What the token can unwrap imported material with, measured once per process. */
+  wrappingAlgorithms(): Promise<WrappingAlgorithm[]> {
+    return this.store.wrappingAlgorithms();
+  }
+
   /** New parameters; the key's previous ones stop working and their key pair is destroyed. */
-  async parameters(p: Principal, keyId: string, algorithm: string, keySpec: string): Promise<ImportParameters> {
-    if (!(WRAPPING_ALGORITHMS as readonly string[]).includes(algorithm)) throw new InvalidParameterError('WrappingAlgorithm', `WrappingAlgorithm must be one of ${WRAPPING_ALGORITHMS.join(', ')}`);
+  async parameters(p: Principal, keyId: string, algorithm: WrappingAlgorithm, keySpec: string): Promise<ImportParameters> {
+    if (!WRAPPING_ALGORITHMS.includes(algorithm)) throw new InvalidParameterError('wrappingAlgorithm', `the wrapping algorithm must be one of ${WRAPPING_ALGORITHMS.join(', ')}`);
     if (keySpec !== WRAPPING_KEY_SPEC) throw new InvalidParameterError('WrappingKeySpec', `WrappingKeySpec must be ${WRAPPING_KEY_SPEC}`);
     await this.externalKey(p, keyId, 'GetImportParameters');
     const supported = await this.store.wrappingAlgorithms();
-    if (!supported.includes(algorithm as WrappingAlgorithm)) {
-      throw new InvalidParameterError('WrappingAlgorithm', `this service's HSM cannot unwrap with ${algorithm}; it supports ${supported.join(', ') || 'no wrapping algorithm'}`);
-    }
+    if (!supported.includes(algorithm)) throw new UnsupportedWrappingAlgorithmError(algorithm, supported);
     const wrappingKeyId = crypto.randomUUID();
     const publicKey = await this.store.createWrappingKey({ id: wrappingKeyId }, `kms import ${keyId}`);
     const importToken = crypto.randomBytes(32).toString('base64');

@@ -21,13 +21,19 @@ export interface Tag {
 const KEY_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function checkKeyId(keyId: string, field = 'KeyId'): void {
-  if (!KEY_ID.test(keyId)) throw new InvalidParameterError(field, `${field} is not a valid CMK id`, 'keyId');
+  if (!KEY_ID.test(keyId)) throw new InvalidParameterError(field, `${field} is not a valid CMK id`, 'malformedKeyId');
 }
 
-/** 1-60 of letters, digits, - and _, starting with a letter or digit; `kms-` is reserved for cloud products. */
+/** Where a CMK's material comes from: made in the token, or imported by its owner. Stored as is. */
+export const KEY_ORIGINS = ['KMS', 'EXTERNAL'] as const;
+export type KeyOrigin = (typeof KEY_ORIGINS)[number];
+
+/** The longest alias the store keeps (the column's width). */
+export const MAX_ALIAS_CHARS = 60;
+
+/** What holds for every face: a non-empty alias that fits the store. Each face checks its own syntax first. */
 export function checkAlias(alias: string): void {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,59}$/.test(alias)) throw new InvalidParameterError('Alias', 'Alias must be 1-60 letters, digits, - or _, starting with a letter or digit', 'alias');
-  if (alias.toLowerCase().startsWith('kms-')) throw new InvalidParameterError('Alias', 'aliases starting with kms- are reserved for cloud products', 'alias');
+  if (alias.length < 1 || alias.length > MAX_ALIAS_CHARS) throw new InvalidParameterError('Alias', `an alias is 1 to ${MAX_ALIAS_CHARS} characters`, 'badAlias');
 }
 
 export function checkDescription(description: string): void {
@@ -41,9 +47,9 @@ export function checkTags(tags: Tag[]): void {
   if (tags.length > MAX_TAGS) throw new InvalidParameterError('Tags', `at most ${MAX_TAGS} tags`);
   const seen = new Set<string>();
   for (const t of tags) {
-    if (!t.TagKey || !t.TagValue) throw new InvalidParameterError('Tags', 'every tag needs a non-empty TagKey and TagValue', 'tagsNotExisted');
+    if (!t.TagKey || !t.TagValue) throw new InvalidParameterError('Tags', 'every tag needs a non-empty TagKey and TagValue', 'emptyTag');
     if (t.TagKey.length > 127 || t.TagValue.length > 255) throw new InvalidParameterError('Tags', 'TagKey is at most 127 and TagValue at most 255 characters');
-    if (seen.has(t.TagKey)) throw new InvalidParameterError('Tags', `tag key "${t.TagKey}" appears twice`, 'tagKeysDuplicated');
+    if (seen.has(t.TagKey)) throw new InvalidParameterError('Tags', `tag key "${t.TagKey}" appears twice`, 'repeatedTagKey');
     seen.add(t.TagKey);
   }
 }

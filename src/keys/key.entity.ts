@@ -1,5 +1,14 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
 import { bigintNumber } from '../persistence/columns';
+import type { KeyOrigin } from './key-params';
+
+export type KeyStandard = 'FIPS' | 'GM';
+const STANDARD_NUMBERS: Record<KeyStandard, number> = { FIPS: 2, GM: 4 };
+/** Rows made before the column was named for its meaning hold 2 (FIPS) or 4 (GM): kept, so no data changes. */
+const standardColumn: ValueTransformer = {
+  to: (v: KeyStandard | undefined) => (v === undefined ? v : STANDARD_NUMBERS[v]),
+  from: (v: number | null) => (v === 4 ? 'GM' : 'FIPS'),
+};
 
 @Entity('cmks')
 @Index('uq_cmks_alias', ['uin', 'region', 'alias'], { unique: true })
@@ -29,13 +38,13 @@ export class KeyEntity {
   @Column({ name: 'key_usage', type: 'varchar', length: 40 })
   keyUsage: string;
 
-  /** KMS or EXTERNAL. */
+  /** One of KEY_ORIGINS. */
   @Column({ type: 'varchar', length: 16 })
-  origin: string;
+  origin: KeyOrigin;
 
-  /** KeyMetadata.Type: 2 FIPS, 4 GM. */
-  @Column({ type: 'integer' })
-  type: number;
+  /** The standard the key follows; the column keeps the numbers it has always stored. */
+  @Column({ name: 'type', type: 'integer', transformer: standardColumn })
+  standard: KeyStandard;
 
   @Column({ type: 'varchar', length: 32 })
   owner: string;

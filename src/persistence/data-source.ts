@@ -14,6 +14,7 @@ import { ImportParameters1763900000002 } from './migrations/1763900000002-import
 import { CredentialLifecycle1764500000000 } from './migrations/1764500000000-credential-lifecycle';
 import { ImportAttempts1764500002000 } from './migrations/1764500002000-import-attempts';
 import { AuditTrail1764600000000 } from './migrations/1764600000000-audit-trail';
+import { WrappingAlgorithmNames1764700000000 } from './migrations/1764700000000-wrapping-algorithm-names';
 import { AuditRecordEntity } from '../audit/audit-record.entity';
 import { AuditChainEntity } from '../audit/audit-chain.entity';
 import { ImportParametersEntity } from '../import/import-parameters.entity';
@@ -26,7 +27,7 @@ import { installTransactionHooks } from './transactions';
 
 const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity];
 /** The core's migrations. The initial one also creates a face's table (v1 nonces): it ran before faces had migrations of their own, and keeps its name so that existing databases upgrade. */
-const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000];
+const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000, WrappingAlgorithmNames1764700000000];
 
 /** The faces' schema parts (taken as an argument: the face modules import this module's users). */
 type FaceSchema = Pick<Face, 'entities' | 'migrations'>;

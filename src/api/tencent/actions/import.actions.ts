@@ -1,8 +1,20 @@
 import { ImportService } from '../../../import/import.service';
 import { TencentError } from '../tencent-error';
 import { ActionDef } from './action';
+import { Log } from '../../../common/logger';
+import { wrappingAlgorithmName, wrappingAlgorithmOf } from '../key-rules';
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** The operator learns, once per process and in this API's names, what clients may ask for. */
+let reported = false;
+async function reportWrapping(imports: ImportService): Promise<void> {
+  if (reported) return;
+  const supported = await imports.wrappingAlgorithms().catch(() => null);
+  if (!supported || reported) return;
+  reported = true;
+  Log.info('wrapping algorithms for imported key material, as measured on the token', { supported: supported.map(wrappingAlgorithmName) });
+}
 
 /** BYOK: import parameters, importing key material, and deleting it. */
 export function importActions(imports: ImportService): ActionDef[] {
@@ -12,7 +24,8 @@ export function importActions(imports: ImportService): ActionDef[] {
       params: ['KeyId', 'WrappingAlgorithm', 'WrappingKeySpec'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
-        const r = await imports.parameters(principal, keyId, params.str('WrappingAlgorithm', true), params.str('WrappingKeySpec', true));
+        const algorithm = wrappingAlgorithmOf(params.str('WrappingAlgorithm', true));
+        const r = await imports.parameters(principal, keyId, algorithm, params.str('WrappingKeySpec', true)).finally(() => reportWrapping(imports));
         return { KeyId: r.keyId, ImportToken: r.importToken, PublicKey: r.publicKey.toString('base64'), ParametersValidTo: r.validTo };
       },
     },

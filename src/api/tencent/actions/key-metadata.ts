@@ -1,4 +1,5 @@
 import { KeyEntity } from '../../../keys/key.entity';
+import { typeOfStandard } from '../key-rules';
 
 /** KeyMetadata of the 2019-01-18 API, every documented field with its true value. */
 export function keyMetadata(k: KeyEntity): Record<string, unknown> {
@@ -9,7 +10,7 @@ export function keyMetadata(k: KeyEntity): Record<string, unknown> {
     Description: k.description,
     KeyState: k.keyState,
     KeyUsage: k.keyUsage,
-    Type: k.type,
+    Type: typeOfStandard(k.standard),
     CreatorUin: Number(k.creatorUin),
     KeyRotationEnabled: k.rotationEnabled,
     Owner: k.owner,

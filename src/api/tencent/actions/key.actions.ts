@@ -3,6 +3,7 @@ import { TencentError } from '../tencent-error';
 import { MAX_CREATE_TAGS, MAX_KEY_IDS } from '../list-limits';
 import { ActionDef } from './action';
 import { keyMetadata } from './key-metadata';
+import { checkTencentAlias, originOfType } from '../key-rules';
 
 export function keyActions(keys: KeysService): ActionDef[] {
   return [
@@ -12,11 +13,13 @@ export function keyActions(keys: KeysService): ActionDef[] {
       async run({ principal, params }) {
         const tags = params.objArray('Tags', MAX_CREATE_TAGS)?.map((t) => ({ TagKey: t.str('TagKey') ?? '', TagValue: t.str('TagValue') ?? '' }));
         params.str('TCEProjectId');
+        const alias = params.str('Alias', true);
         const k = await keys.create(principal, {
-          alias: params.str('Alias', true),
+          alias,
+          faceChecks: () => checkTencentAlias(alias),
           description: params.str('Description'),
           keyUsage: params.str('KeyUsage'),
-          type: params.uint('Type'),
+          origin: originOfType(params.uint('Type')),
           tags,
         });
         const md = keyMetadata(k);

@@ -4,6 +4,7 @@ import { TencentError } from '../tencent-error';
 import { MAX_KEY_IDS, MAX_TAG_FILTERS, MAX_TAG_FILTER_VALUES } from '../list-limits';
 import { ActionDef } from './action';
 import { keyMetadata } from './key-metadata';
+import { checkPendingWindow, checkTencentAlias } from '../key-rules';
 
 const STATE_FILTER: Record<number, string[] | undefined> = {
   0: undefined,
@@ -57,7 +58,9 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
       params: ['KeyId', 'PendingWindowInDays'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
-        const deletionDate = await keys.scheduleDeletion(principal, keyId, params.requiredUint('PendingWindowInDays'));
+        const days = params.requiredUint('PendingWindowInDays');
+        checkPendingWindow(days);
+        const deletionDate = await keys.scheduleDeletion(principal, keyId, days);
         return { DeletionDate: deletionDate, KeyId: keyId };
       },
     },
@@ -74,7 +77,10 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
       name: 'UpdateAlias',
       params: ['KeyId', 'Alias'],
       async run({ principal, params }) {
-        await keys.updateAlias(principal, params.str('KeyId', true), params.str('Alias', true));
+        const keyId = params.str('KeyId', true);
+        const alias = params.str('Alias', true);
+        checkTencentAlias(alias);
+        await keys.updateAlias(principal, keyId, alias);
         return {};
       },
     },
