@@ -22,7 +22,7 @@ async function withDatabase(fn: (cfg: { databaseUrl?: string; dataDir: string })
 }
 
 async function open(cfg: { databaseUrl?: string; dataDir: string }, migrations: DataSource['options']['migrations']): Promise<DataSource> {
-  const ds = new DataSource({ ...dataSourceOptions(cfg), migrations });
+  const ds = new DataSource({ ...dataSourceOptions(cfg, []), migrations });
   return ds.initialize();
 }
 
