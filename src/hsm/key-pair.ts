@@ -1,0 +1,61 @@
+import * as pkcs11 from 'pkcs11js';
+import { Handle, Pkcs11 } from './token';
+
+/**
+ * Key pairs made in the token, whatever the family (RSA, EC, SM2): every usage flag is set
+ * explicitly (SoftHSM defaults unset ones to TRUE), the private key can do one thing only and
+ * never leaves the token, and the public key is a session object read once and destroyed.
+ */
+
+/** The private-key usage flags; a pair's private key has exactly one of them. */
+export const PRIVATE_USAGES = [pkcs11.CKA_DECRYPT, pkcs11.CKA_UNWRAP, pkcs11.CKA_SIGN, pkcs11.CKA_SIGN_RECOVER, pkcs11.CKA_DERIVE];
+
+/** Adjusts a new key's template where it is made (wrapped storage makes session objects to wrap); `asIs` leaves it. */
+export type TemplateAdapter = (template: pkcs11.Template) => pkcs11.Template;
+export const asIs: TemplateAdapter = (t) => t;
+
+/** Attributes set to false. */
+export const off = (...types: number[]): pkcs11.Template => types.map((type) => ({ type, value: false }));
+
+/** The private half: named `id`, sensitive, never extractable, not modifiable, able to do `usage` only. */
+export function privateKeyTemplate(keyType: number, id: Buffer, label: string, persistent: boolean, usage: number): pkcs11.Template {
+  return [
+    { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY },
+    { type: pkcs11.CKA_KEY_TYPE, value: keyType },
+    { type: pkcs11.CKA_ID, value: id },
+    { type: pkcs11.CKA_LABEL, value: label },
+    { type: pkcs11.CKA_TOKEN, value: persistent },
+    { type: pkcs11.CKA_PRIVATE, value: true },
+    { type: pkcs11.CKA_SENSITIVE, value: true },
+    { type: pkcs11.CKA_EXTRACTABLE, value: false },
+    { type: usage, value: true },
+    ...off(...PRIVATE_USAGES.filter((u) => u !== usage), pkcs11.CKA_MODIFIABLE),
+  ];
+}
+
+/** The public half, a session object; `family` holds the family's parameters and every usage flag. */
+export function publicKeyTemplate(keyType: number, family: pkcs11.Template): pkcs11.Template {
+  return [
+    { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PUBLIC_KEY },
+    { type: pkcs11.CKA_KEY_TYPE, value: keyType },
+    { type: pkcs11.CKA_TOKEN, value: false },
+    { type: pkcs11.CKA_PRIVATE, value: false },
+    ...family,
+  ];
+}
+
+/**
+ * Generates a pair and reads its public key with `read`. The public half is destroyed in any
+ * case; the private half too when reading fails, so nothing is left behind.
+ */
+export function generatePair<T>(m: Pkcs11, s: Handle, mechanism: number, pub: pkcs11.Template, priv: pkcs11.Template, read: (publicKey: Handle) => T): { privateKey: Handle; publicKey: T } {
+  const pair = m.C_GenerateKeyPair(s, { mechanism }, pub, priv);
+  try {
+    return { privateKey: pair.privateKey, publicKey: read(pair.publicKey) };
+  } catch (err) {
+    m.C_DestroyObject(s, pair.privateKey);
+    throw err;
+  } finally {
+    m.C_DestroyObject(s, pair.publicKey);
+  }
+}
