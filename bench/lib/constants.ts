@@ -26,6 +26,29 @@ export const benchSeconds = (): number => Math.max(1, Math.round(positive('BENCH
 export const warmupSeconds = (): number => Math.max(1, Math.round(positive('BENCH_WARMUP_SECONDS', 1)));
 export const CONNECTIONS = [1, 8, 64] as const;
 
+/** The parts of the bench, in the order they run; BENCH_ONLY=encrypt,keys,... runs some only. */
+export const SECTIONS = ['encrypt', 'actions', 'huawei', 'keys', 'memory', 'stream', 'sdk'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+export function sections(): Set<Section> {
+  const raw = (process.env.BENCH_ONLY ?? '').trim();
+  if (raw === '') return new Set(SECTIONS);
+  const picked = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  const unknown = picked.filter((s) => !(SECTIONS as readonly string[]).includes(s));
+  if (unknown.length) throw new Error(`BENCH_ONLY: unknown part ${unknown.join(', ')}; the parts are ${SECTIONS.join(', ')}`);
+  return new Set(picked as Section[]);
+}
+
+/**
+ * How many CMKs the key-count part spreads Encrypt over (against 10). Not 10,000 by default:
+ * SoftHSM 2.6.1's file object store rescans every object file when a token object is made or
+ * first looked up, so making N keys costs O(N^2) (about 75 s for 1,000 on a loaded 2-core
+ * machine, over an hour for 10,000) and a key's first use in each worker O(N).
+ */
+export const manyKeys = (): number => Math.max(11, Math.round(positive('BENCH_KEYS', 1_000)));
+/** How many requests the memory part sends while it samples RSS. */
+export const memoryRequests = (): number => Math.max(200_000, Math.round(positive('BENCH_MEMORY_REQUESTS', 1_000_000)));
+
 /** The repository root (where package.json and bin/kms.js are), from src or from dist. */
 export function repoRoot(): string {
   let dir = __dirname;

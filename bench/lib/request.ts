@@ -1,9 +1,11 @@
 import { API_VERSION, REGION } from './constants';
 import { signPost } from './tc3';
 
-/** A signed Encrypt request, ready for fetch or for a wrk script. */
+/** A signed request, ready for fetch or for a wrk script. */
 export interface SignedRequest {
   url: string;
+  /** POST when absent */
+  method?: string;
   headers: Record<string, string>;
   body: string;
 }
@@ -15,11 +17,18 @@ export interface EncryptTarget {
   credential: { SecretId: string; SecretKey: string };
 }
 
-/** Signs now: TC3 has no nonce, so the request stays valid for 5 minutes; sign again per run. */
-export function signedEncrypt(t: EncryptTarget, plaintextB64: string): SignedRequest {
-  const body = JSON.stringify({ KeyId: t.keyId, Plaintext: plaintextB64 });
-  const headers = signPost({ secretId: t.credential.SecretId, secretKey: t.credential.SecretKey, endpoint: t.endpoint, action: 'Encrypt', version: API_VERSION, region: REGION, body });
+/**
+ * A TC3-signed call of `action` with `params`. Signs at `timestamp` (now by default): TC3 has
+ * no nonce, so the request stays valid for 5 minutes around it; sign again per run.
+ */
+export function signedAction(t: Omit<EncryptTarget, 'keyId'>, action: string, params: Record<string, unknown>, timestamp?: number): SignedRequest {
+  const body = JSON.stringify(params);
+  const headers = signPost({ secretId: t.credential.SecretId, secretKey: t.credential.SecretKey, endpoint: t.endpoint, action, version: API_VERSION, region: REGION, body, timestamp });
   return { url: `http://${t.endpoint}/`, headers, body };
+}
+
+export function signedEncrypt(t: EncryptTarget, plaintextB64: string, timestamp?: number): SignedRequest {
+  return signedAction(t, 'Encrypt', { KeyId: t.keyId, Plaintext: plaintextB64 }, timestamp);
 }
 
 export interface EncryptAnswer {
@@ -28,21 +37,26 @@ export interface EncryptAnswer {
   RequestId: string;
 }
 
-/** Sends the request once; throws unless the answer is a 200 with a CiphertextBlob and no Error. */
-export async function sendOnce(req: SignedRequest, what: string): Promise<EncryptAnswer> {
+/** Sends the request once; throws unless the answer is a 200 holding `expect` and no Error. Returns the Response object. */
+export async function sendAction(req: SignedRequest, what: string, expect: string): Promise<Record<string, unknown>> {
   // fetch sets Host itself (to the same host:port); it may not be given.
   const headers = Object.fromEntries(Object.entries(req.headers).filter(([k]) => k.toLowerCase() !== 'host'));
-  const res = await fetch(req.url, { method: 'POST', headers, body: req.body, signal: AbortSignal.timeout(30_000) });
+  const res = await fetch(req.url, { method: req.method ?? 'POST', headers, body: req.body, signal: AbortSignal.timeout(30_000) });
   const text = await res.text();
-  let parsed: { Response?: Partial<EncryptAnswer> & { Error?: { Code: string; Message: string } } };
+  let parsed: { Response?: Record<string, unknown> & { Error?: unknown } } & Record<string, unknown>;
   try {
     parsed = JSON.parse(text) as typeof parsed;
   } catch {
     throw new Error(`${what}: the answer is not JSON (HTTP ${res.status}): ${text.slice(0, 500)}`);
   }
-  const r = parsed.Response;
-  if (res.status !== 200 || !r || r.Error || typeof r.CiphertextBlob !== 'string' || r.CiphertextBlob === '') {
-    throw new Error(`${what}: Encrypt failed (HTTP ${res.status}): ${text.slice(0, 500)}`);
+  const r = parsed.Response ?? parsed;
+  if (res.status !== 200 || r.Error || r.error_code || r[expect] === undefined || r[expect] === '') {
+    throw new Error(`${what}: failed (HTTP ${res.status}): ${text.slice(0, 500)}`);
   }
-  return r as EncryptAnswer;
+  return r;
+}
+
+/** Sends an Encrypt once; throws unless the answer is a 200 with a CiphertextBlob and no Error. */
+export async function sendOnce(req: SignedRequest, what: string): Promise<EncryptAnswer> {
+  return (await sendAction(req, what, 'CiphertextBlob')) as unknown as EncryptAnswer;
 }

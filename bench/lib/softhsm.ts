@@ -49,6 +49,18 @@ export class BenchToken {
     return this.m.C_Encrypt(this.session, plaintext, Buffer.allocUnsafe(plaintext.length + GCM_TAG_BYTES));
   }
 
+  /** AES-256-GCM in parts: C_EncryptInit, C_EncryptUpdate per segment, C_EncryptFinal; returns ciphertext || tag. */
+  encryptInParts(iv: Buffer, aad: Buffer, data: Buffer, segment: number): Buffer {
+    this.m.C_EncryptInit(this.session, gcm(iv, aad), this.key);
+    const out: Buffer[] = [];
+    for (let at = 0; at < data.length; at += segment) {
+      const part = data.subarray(at, at + segment);
+      out.push(Buffer.from(this.m.C_EncryptUpdate(this.session, part, Buffer.allocUnsafe(part.length + 16))));
+    }
+    out.push(Buffer.from(this.m.C_EncryptFinal(this.session, Buffer.allocUnsafe(32))));
+    return Buffer.concat(out);
+  }
+
   decrypt(iv: Buffer, aad: Buffer, sealed: Buffer): Buffer {
     this.m.C_DecryptInit(this.session, gcm(iv, aad), this.key);
     return this.m.C_Decrypt(this.session, sealed, Buffer.allocUnsafe(sealed.length));

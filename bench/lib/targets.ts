@@ -11,6 +11,8 @@ import { EncryptAnswer, EncryptTarget } from './request';
 /** A server under test, running in its own process(es). */
 export interface Server {
   name: string;
+  /** The server's root process (its workers descend from it). */
+  pid: number;
   target: EncryptTarget;
   /** Extra checks on one answer (the service decrypts it back). */
   checkAnswer(answer: EncryptAnswer, plaintextB64: string): Promise<void>;
@@ -69,6 +71,7 @@ async function forkServer(name: string, script: string, env: Record<string, stri
   });
   return {
     name,
+    pid: child.pid!,
     target: { endpoint: `${LOOPBACK}:${port}`, keyId: SMALLEST_KEY_ID, credential: SMALLEST_CREDENTIAL },
     checkAnswer: noCheck,
     logs,
@@ -83,12 +86,14 @@ export function startConstantServer(): Promise<Server> {
   return forkServer('constant server', 'constant-server.js', {}, () => undefined);
 }
 
-export function startSmallestServer(): Promise<Server> {
+/** The smallest server: one process, or a node:cluster of `processes` workers on one port. */
+export async function startSmallestServer(processes = 1): Promise<Server> {
   const dir = tempDir('smallest');
-  return forkServer('smallest server', 'smallest-server.js', { BENCH_TOKEN_DIR: dir }, () => removeDir(dir));
+  const env = { BENCH_TOKEN_DIR: dir, BENCH_PROCESSES: String(processes), BENCH_PORT: String(processes > 1 ? await freePort() : 0) };
+  return forkServer(processes > 1 ? `smallest server x${processes}` : 'smallest server', 'smallest-server.js', env, () => removeDir(dir));
 }
 
-function sdkClient(endpoint: string, cred: { SecretId: string; SecretKey: string }): Client {
+export function sdkClient(endpoint: string, cred: { SecretId: string; SecretKey: string }): Client {
   return new Client({
     credential: { secretId: cred.SecretId, secretKey: cred.SecretKey },
     region: REGION,
@@ -113,6 +118,9 @@ async function waitHealthy(url: string, child: ChildProcess, logs: () => string)
 export interface ServiceInfo {
   workers: number;
   dataDir: string;
+  /** The primary's pid; it leads the process group of its workers. */
+  pid: number;
+  uin: string;
 }
 
 /**
@@ -120,13 +128,15 @@ export interface ServiceInfo {
  * can be stopped with it) on a fresh data folder, one account made with the CLI and one key
  * made with a signed CreateKey through the official SDK.
  */
-export async function startService(workers: number, extraEnv: Record<string, string> = {}): Promise<Server & { info: ServiceInfo }> {
+export async function startService(workers: number, extraEnv: Record<string, string> = {}): Promise<Server & { info: ServiceInfo; sdk: Client }> {
   const root = repoRoot();
   const bin = path.join(root, 'bin', 'kms.js');
   const dataDir = tempDir('service');
   const port = await freePort();
   const env = cleanEnv({ KMS_DATA_DIR: dataDir, KMS_PORT: String(port), KMS_HOST: LOOPBACK, KMS_LOG_LEVEL: 'warn', KMS_WORKERS: String(workers), KMS_RATE_LIMITS: 'off', ...extraEnv });
-  const child = track(spawn(process.execPath, [bin, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), true);
+  // BENCH_CPU_PROF=<folder>: every service process writes a V8 CPU profile there when it stops (see cpu-top.ts).
+  const prof = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : [];
+  const child = track(spawn(process.execPath, [...prof, bin, 'serve'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), true);
   const logs = collectLogs(child);
   const stop = async () => {
     await stopChild(child, 8000, true);
@@ -143,8 +153,10 @@ export async function startService(workers: number, extraEnv: Record<string, str
     if (!KeyId) throw new Error('CreateKey answered no KeyId');
     return {
       name: 'service',
+      pid: child.pid!,
       target: { endpoint, keyId: KeyId, credential },
-      info: { workers, dataDir },
+      info: { workers, dataDir, pid: child.pid!, uin: credential.Uin },
+      sdk: kms,
       async checkAnswer(answer, plaintextB64) {
         if (answer.KeyId !== KeyId) throw new Error(`service: Encrypt answered KeyId ${answer.KeyId}, not ${KeyId}`);
         const { Plaintext } = await kms.Decrypt({ CiphertextBlob: answer.CiphertextBlob });

@@ -15,9 +15,30 @@ export interface WrkResult {
   p99Ms: number;
   non2xx: number;
   socketErrors: { connect: number; read: number; write: number; timeout: number };
-  /** responses the Lua response() callback saw, and those whose body holds "Error" */
+  /** responses the Lua response() callback saw, and those whose body holds an error */
   bodies: { responses: number; errors: number; firstError: string | null };
   raw: string;
+}
+
+/**
+ * What wrk sends and how it checks the answers. One request is sent as is (wrk builds it
+ * once); several are pre-built raw requests that each thread reads from a file once, then
+ * picks per request at random (`random`), or by the wall clock (`time`: the one for the
+ * `step`-second slot since `base`, for signatures that must change as time passes).
+ */
+export interface WrkPlan {
+  requests: SignedRequest[];
+  pick?: { by: 'random' } | { by: 'cycle' } | { by: 'time'; base: number; step: number };
+  /** A substring every good answer body holds. */
+  expect: string;
+  /** A substring no good answer body holds ('"Error"' for the Tencent envelope's 200 errors). */
+  errorMarker?: string;
+  /** Each of the threads stops after its share of this many responses (wrk is then interrupted). */
+  stopAfter?: number;
+  /** With stopAfter: every thread prints `BENCH_PROGRESS <its count>` every this many responses. */
+  progressEvery?: number;
+  /** Called with each thread's progress line (thread number, its responses so far). */
+  onProgress?: (thread: number, responses: number) => void;
 }
 
 /** A Lua string literal; the request is plain ASCII, which JSON escapes the way Lua reads them. */
@@ -26,34 +47,93 @@ function lua(s: string): string {
   return JSON.stringify(s);
 }
 
+/** The raw HTTP/1.1 request wrk writes on the socket. */
+function rawRequest(r: SignedRequest): string {
+  const u = new URL(r.url);
+  const lines = Object.entries(r.headers).filter(([k]) => k.toLowerCase() !== 'content-length').map(([k, v]) => `${k}: ${v}`);
+  if (!Object.keys(r.headers).some((k) => k.toLowerCase() === 'host')) lines.unshift(`Host: ${u.host}`);
+  return `${r.method ?? 'POST'} ${u.pathname}${u.search} HTTP/1.1\r\n${lines.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(r.body)}\r\n\r\n${r.body}`;
+}
+
+/** Requests file: `<byte length>\n<request>` records, read once by each thread's init(). */
+function writeRequests(file: string, reqs: SignedRequest[]): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    for (const r of reqs) {
+      const raw = rawRequest(r);
+      fs.writeSync(fd, `${Buffer.byteLength(raw)}\n${raw}`);
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 /**
- * The wrk script: a static request (so wrk builds it once), and a response() callback that
- * counts bodies carrying an "Error", summed over threads in done(). Errors come as HTTP 200
- * in this API, so the status alone says nothing.
+ * The wrk script. A response() callback counts bodies that lack `expect` or hold the error
+ * marker (errors come as HTTP 200 in the Tencent API, so the status alone says nothing),
+ * summed over threads in done().
  */
-export function wrkScript(req: SignedRequest): string {
-  const headers = Object.entries(req.headers).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`);
+export function wrkScript(plan: WrkPlan, requestsFile?: string): string {
+  const first = plan.requests[0];
+  const single = plan.requests.length === 1 && !plan.pick;
+  const header = single
+    ? [`wrk.method = ${lua(first.method ?? 'POST')}`, `wrk.body = ${lua(first.body)}`, ...Object.entries(first.headers).map(([k, v]) => `wrk.headers[${lua(k)}] = ${lua(v)}`)].join('\n')
+    : `local requests_file = ${lua(requestsFile!)}`;
+  const pick = plan.pick?.by === 'time' ? `local slot = math.floor((os.time() - ${plan.pick.base}) / ${plan.pick.step}) + 1
+  if slot < 1 then slot = 1 elseif slot > #built then slot = #built end
+  return built[slot]` : plan.pick?.by === 'cycle' ? `nxt = nxt % #built + 1
+  return built[nxt]` : 'return built[math.random(#built)]';
+  const load = single
+    ? ''
+    : `  built = {}
+  local f = assert(io.open(requests_file, "rb"))
+  local data = f:read("*a")
+  f:close()
+  local at = 1
+  while at <= #data do
+    local nl = string.find(data, "\\n", at, true)
+    local n = tonumber(string.sub(data, at, nl - 1))
+    table.insert(built, string.sub(data, nl + 1, nl + n))
+    at = nl + n + 1
+  end
+  math.randomseed(os.time() + id)
+  nxt = math.random(#built)
+`;
+  const requestFn = single ? '' : `function request()\n  ${pick}\nend\n`;
+  const errorTest = plan.errorMarker ? ` or string.find(body, ${lua(plan.errorMarker)}, 1, true)` : '';
+  const stop = plan.stopAfter
+    ? `  if responses % ${plan.progressEvery ?? plan.stopAfter} == 0 then io.write("BENCH_PROGRESS " .. id .. " " .. responses .. "\\n"); io.flush() end
+  if responses >= limit and not stopped then
+    stopped = true
+    io.write("BENCH_STOPPED " .. id .. "\\n"); io.flush()
+    wrk.thread:stop()
+  end
+`
+    : '';
   return `-- generated by bench/lib/wrk.ts
-wrk.method = "POST"
-wrk.body = ${lua(req.body)}
-${headers.join('\n')}
+${header}
 
 local threads = {}
+local counter = 0
 function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
   table.insert(threads, thread)
 end
 function init(args)
   responses = 0
   errors = 0
   first_error = ""
-end
-function response(status, headers, body)
+  stopped = false
+  limit = tonumber(args[1] or "0")
+${load}end
+${requestFn}function response(status, headers, body)
   responses = responses + 1
-  if body == nil or string.find(body, '"Error"', 1, true) or not string.find(body, '"CiphertextBlob"', 1, true) then
+  if body == nil or not string.find(body, ${lua(plan.expect)}, 1, true)${errorTest} then
     errors = errors + 1
     if first_error == "" then first_error = tostring(status) .. " " .. string.sub(tostring(body), 1, 400) end
   end
-end
+${stop}end
 function done(summary, latency, requests)
   local r, e, first = 0, 0, ""
   for _, t in ipairs(threads) do
@@ -78,7 +158,7 @@ function latencyMs(out: string, pct: number): number {
 
 export function parseWrk(out: string, connections: number, threads: number, seconds: number): WrkResult {
   const rps = /^Requests\/sec:\s+([\d.]+)/m.exec(out);
-  const total = /^\s*(\d+) requests in/m.exec(out);
+  const total = /^\s*(\d+) requests in ([\d.]+)(ms|s|m)/m.exec(out);
   if (!rps || !total) throw new Error(`cannot read wrk output:\n${out}`);
   const sock = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(out);
@@ -88,7 +168,7 @@ export function parseWrk(out: string, connections: number, threads: number, seco
   return {
     connections,
     threads,
-    seconds,
+    seconds: Number(total[2]) * UNIT_MS[total[3]] / 1000 || seconds,
     requests: Number(total[1]),
     requestsPerSec: Number(rps[1]),
     p50Ms: latencyMs(out, 50),
@@ -96,25 +176,52 @@ export function parseWrk(out: string, connections: number, threads: number, seco
     non2xx: non2xx ? Number(non2xx[1]) : 0,
     socketErrors: sock ? { connect: +sock[1], read: +sock[2], write: +sock[3], timeout: +sock[4] } : { connect: 0, read: 0, write: 0, timeout: 0 },
     bodies: { responses: Number(bodies[1]), errors: Number(bodies[2]), firstError: first ? first[1] : null },
-    raw: out,
+    raw: out.split('\n').filter((l) => !l.startsWith('BENCH_PROGRESS') && !l.startsWith('BENCH_STOPPED')).join('\n'),
   };
 }
 
-/** Runs wrk (its own process) against `req`, with -t min(c, 2) threads, and parses its report. */
-export async function runWrk(req: SignedRequest, connections: number, seconds: number, scriptDir: string): Promise<WrkResult> {
-  const script = path.join(scriptDir, `encrypt-${connections}c-${Date.now()}.lua`);
-  fs.writeFileSync(script, wrkScript(req));
+let scriptCount = 0;
+
+/**
+ * Runs wrk (its own process) with -t min(c, 2) threads and parses its report. With
+ * `plan.stopAfter`, `seconds` is an upper bound: once every thread has its share, wrk is
+ * interrupted (SIGINT makes it report what it measured).
+ */
+export async function runWrk(plan: WrkPlan, connections: number, seconds: number, scriptDir: string): Promise<WrkResult> {
+  const name = path.join(scriptDir, `run-${++scriptCount}-${connections}c`);
+  const single = plan.requests.length === 1 && !plan.pick;
+  if (!single) writeRequests(`${name}.requests`, plan.requests);
+  fs.writeFileSync(`${name}.lua`, wrkScript(plan, `${name}.requests`));
   const threads = Math.min(connections, 2);
-  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '--timeout', '10s', '-s', script, req.url];
+  const perThread = plan.stopAfter ? Math.ceil(plan.stopAfter / threads) : 0;
+  const args = ['-t', String(threads), '-c', String(connections), '-d', `${seconds}s`, '--latency', '--timeout', '10s', '-s', `${name}.lua`, plan.requests[0].url, '--', String(perThread)];
   const child = track(spawn(WRK, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
-  child.stdout!.on('data', (b: Buffer) => (out += b.toString()));
+  let pendingLine = '';
+  const stopped = new Set<string>();
+  child.stdout!.on('data', (b: Buffer) => {
+    const s = b.toString();
+    out += s;
+    if (!plan.stopAfter) return;
+    const lines = (pendingLine + s).split('\n');
+    pendingLine = lines.pop() ?? '';
+    for (const line of lines) {
+      const p = /^BENCH_PROGRESS (\d+) (\d+)$/.exec(line);
+      if (p) plan.onProgress?.(Number(p[1]), Number(p[2]));
+      const st = /^BENCH_STOPPED (\d+)$/.exec(line);
+      if (st) {
+        stopped.add(st[1]);
+        if (stopped.size === threads) child.kill('SIGINT');
+      }
+    }
+  });
   child.stderr!.on('data', (b: Buffer) => (err += b.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (c) => resolve(c));
   });
+  fs.rmSync(`${name}.requests`, { force: true });
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${err}\n${out}`);
   return parseWrk(out, connections, threads, seconds);
 }
