@@ -1,0 +1,75 @@
+import { KmsService } from './support/kms-service';
+import { PrivateRedis } from './support/private-servers';
+import { codeOf, kmsClient } from './support/tencent-client';
+import { msUntil } from './support/wait';
+
+/**
+ * Redis stopped under load, then started again (a Redis of the test's own: the machine's is
+ * shared). Two instances (two workers and one) share GetRegions' 20/s through it; while it is
+ * down each instance counts on its own (20/s each: neither open nor closed) and says so, and
+ * once it is back they share Redis's counters again, without a restart.
+ */
+
+let redis: PrivateRedis;
+let a: KmsService;
+let b: KmsService;
+let clients: ReturnType<typeof kmsClient>[];
+
+beforeAll(async () => {
+  redis = await PrivateRedis.create();
+  a = await KmsService.start({ workers: 2, env: { KMS_REDIS_URL: redis.url } });
+  b = await KmsService.start({ workers: 1, shareWith: a });
+  const cred = await a.createAccount('redis-outage');
+  clients = [kmsClient(a.endpoint, cred), kmsClient(b.endpoint, cred)];
+});
+afterAll(async () => {
+  await b?.stopProcess();
+  await a?.stop();
+  await redis?.destroy();
+});
+
+/** GetRegions from 8 loops over both instances for `ms`: what was accepted, refused, or anything else. */
+async function load(ms: number): Promise<{ accepted: number; refused: number; other: string[] }> {
+  const r = { accepted: 0, refused: 0, other: [] as string[] };
+  const end = Date.now() + ms;
+  const loop = async (i: number) => {
+    while (Date.now() < end) {
+      const code = await codeOf(clients[i % 2].GetRegions());
+      if (code === 'OK') r.accepted++;
+      else if (code === 'RequestLimitExceeded') r.refused++;
+      else r.other.push(code);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, (_, i) => loop(i)));
+  return r;
+}
+
+it('shares the rate counters in Redis, counts per instance while Redis is down, and shares them again once it is back', async () => {
+  const shared = await load(2000);
+  expect(shared.other).toEqual([]);
+  expect(shared.accepted).toBeGreaterThanOrEqual(30);
+  expect(shared.accepted).toBeLessThanOrEqual(50);
+  expect((await redis.keys('kms:rl:*')).length).toBeGreaterThan(0);
+
+  await redis.stop('SIGKILL');
+  const down = await load(2000);
+  expect(down.other).toEqual([]);
+  expect(down.refused).toBeGreaterThan(50); // not open
+  expect(down.accepted).toBeGreaterThanOrEqual(60); // not closed: each instance allows 20/s
+  expect(down.accepted).toBeLessThanOrEqual(100);
+  for (const s of [a, b]) expect(s.logs).toMatch(/rate-limit counters unreachable in Redis; counting in this instance/);
+
+  await redis.start();
+  const again = () => /rate-limit counters shared in Redis again/;
+  const ms = await msUntil(async () => {
+    await Promise.all(clients.map((c) => codeOf(c.GetRegions())));
+    return again().test(a.logs) && again().test(b.logs);
+  }, 10_000, 100);
+  expect(ms).toBeLessThan(5000);
+  await new Promise((r) => setTimeout(r, 1000)); // the instances' own windows empty
+  const back = await load(2000);
+  expect(back.other).toEqual([]);
+  expect(back.accepted).toBeGreaterThanOrEqual(30);
+  expect(back.accepted).toBeLessThanOrEqual(50);
+  expect((await redis.keys('kms:rl:*')).length).toBeGreaterThan(0);
+}, 60_000);

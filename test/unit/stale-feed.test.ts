@@ -1,0 +1,54 @@
+import 'reflect-metadata';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DataSource } from 'typeorm';
+import { ChangeFeed, STALE_MS } from '../../src/persistence/change-feed';
+import { openDatabase } from '../../src/persistence/data-source';
+import { InvalidatedCache } from '../../src/persistence/invalidated-cache';
+
+/**
+ * A process that cannot poll the change feed may be missing a revocation made elsewhere: past
+ * STALE_MS its caches empty and stop filling until a poll succeeds again (fail closed).
+ * Over a real SQLite database whose change table is taken away and put back; the clock is faked.
+ */
+let ds: DataSource;
+let feed: ChangeFeed;
+let now = Date.now();
+beforeAll(async () => {
+  ds = await openDatabase({ dataDir: fs.mkdtempSync(path.join(os.tmpdir(), 'kms-stale-')) }, true);
+  feed = new ChangeFeed(ds, { changeFeedPage: 10 });
+  jest.spyOn(Date, 'now').mockImplementation(() => now);
+  await feed.poll();
+});
+afterAll(async () => {
+  jest.restoreAllMocks();
+  await ds.destroy();
+});
+
+it('empties and bypasses its caches while it cannot poll, and fills them again once it can', async () => {
+  let loads = 0;
+  const cache = new InvalidatedCache<string>(async (id) => `${id}#${++loads}`, 100);
+  cache.dropOn(feed, 'credential');
+  expect(await cache.get('a')).toBe('a#1');
+  expect(cache.get('a')).toBe('a#1'); // a hit: no load
+
+  await ds.query('ALTER TABLE change_events RENAME TO change_events_away');
+  now += STALE_MS - 1000;
+  await feed.poll();
+  expect(feed.fresh).toBe(true); // failing, but not for long enough yet
+  expect(cache.get('a')).toBe('a#1');
+
+  now += 2000;
+  await feed.poll();
+  expect(feed.fresh).toBe(false);
+  // Every read loads, and nothing is kept.
+  expect(await cache.get('a')).toBe('a#2');
+  expect(await cache.get('a')).toBe('a#3');
+
+  await ds.query('ALTER TABLE change_events_away RENAME TO change_events');
+  await feed.poll();
+  expect(feed.fresh).toBe(true);
+  expect(await cache.get('a')).toBe('a#4');
+  expect(cache.get('a')).toBe('a#4');
+});
