@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("kms needs Node.js 20 or newer"); process.exit(1) }'
 
 need=""
-for pkg in softhsm2 p11-kit p11-kit-modules wrk; do
+# chromium: the browser the console tests (test/console.e2e.test.ts) and `npm run screenshots` drive.
+for pkg in softhsm2 p11-kit p11-kit-modules wrk redis-server chromium; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need="$need $pkg"
 done
 if [ -n "$need" ]; then
@@ -16,7 +17,7 @@ if [ -n "$need" ]; then
   fi
   echo "setup: installing$need" >&2
   $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends $need >/dev/null
 fi
 
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -26,4 +27,11 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-audit --no-fund --loglevel=error
 fi
 
-npm run --silent build
+# Build unless dist/ is newer than every source: `npm test` runs this set-up too, and CI runs two
+# passes side by side after its own set-up; a second build would rewrite dist/ under the other
+# pass's running services.
+stamp=dist/.built
+if [ ! -f "$stamp" ] || [ -n "$(find src bench examples console scripts bin package.json package-lock.json tsconfig*.json -newer "$stamp" -print -quit)" ]; then
+  npm run --silent build
+  touch "$stamp"
+fi

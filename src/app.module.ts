@@ -9,6 +9,7 @@ import { HsmModule } from './hsm/hsm.module';
 import { ImportModule } from './import/import.module';
 import { JobsModule } from './jobs/jobs.module';
 import { KeysModule } from './keys/keys.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RotationModule } from './rotation/rotation.module';
 
@@ -32,7 +33,7 @@ export class AppModule {
   static forRoot(cfg: KmsConfig, withHttp: boolean): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? REGISTERED_FACES.map((f) => f.module) : [])],
+      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? [MetricsModule, ...REGISTERED_FACES.map((f) => f.module)] : [])],
       controllers: withHttp ? [HealthController] : [],
     };
   }

@@ -7,8 +7,16 @@ import { KmsConfig } from './config/config';
 import { openDatabase } from './persistence/data-source';
 import { resolveHsm } from './hsm/hsm-setup';
 import { loadTsmLicenses } from './config/tsm-licenses';
+import * as path from 'node:path';
+import { withFileLock } from './common/file-lock';
+import { WrappedMaterial } from './hsm/wrapped-material';
+import { KEK_SETUP_LOCK } from './key-storage/version-batches';
 
-/** One-time work before any worker starts: the embedded token, migrations, the sealing and audit keys. */
+/**
+ * One-time work before any worker starts: the embedded token, migrations, the sealing and
+ * audit keys, and in wrapped storage each region's key-encryption key (under a lock, so that
+ * instances sharing the data folder and its token do not make one each).
+ */
 export async function prepare(cfg: KmsConfig): Promise<void> {
   // Configuration files are checked here, so that a mistake stops the primary before it forks.
   loadTsmLicenses();
@@ -19,6 +27,10 @@ export async function prepare(cfg: KmsConfig): Promise<void> {
   try {
     await ctx.get(SecretSealer).ensureKey();
     await ctx.get(AuditSealer).ensureKey();
+    if (cfg.keyStorage === 'wrapped') {
+      const regions = cfg.regions.map((r) => r.name);
+      await withFileLock(path.join(cfg.dataDir, KEK_SETUP_LOCK), () => ctx.get(WrappedMaterial).ensureKeks(regions));
+    }
   } finally {
     await ctx.close();
   }

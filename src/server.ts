@@ -2,12 +2,14 @@ import 'reflect-metadata';
 import { ShutdownSignal } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
-import cluster from 'node:cluster';
+import cluster, { Worker } from 'node:cluster';
+import * as http from 'node:http';
 import express from 'express';
 import { AppModule } from './app.module';
 import { JobRunner } from './jobs/job-runner';
 import { FACES } from './api/faces';
 import { FaceHandler, faceRouter } from './faces/face';
+import { ConsoleAssets, isConsolePath } from './console/console-assets';
 import { Log } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
@@ -15,6 +17,7 @@ import { ClusterRateStorage } from './quotas/rate-limit-storage';
 import { Listener, checkExposure, createListener, reloadTls } from './http/listener';
 import { readTlsOptions } from './http/tls-options';
 import { answerSecretRequests, requestSecrets } from './worker-secrets';
+import { serveClusterMetrics } from './metrics/metrics-cluster';
 
 async function startWorker(cfg: KmsConfig): Promise<void> {
   // From the start, so that a SIGHUP meant for the certificate never kills a starting worker.
@@ -29,9 +32,12 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   app.enableShutdownHooks(Object.values(ShutdownSignal).filter((sig) => sig !== ShutdownSignal.SIGHUP));
   app.get(JobRunner).enable();
   await app.init();
-  // Operator endpoints (/_kms/...) go through Express and Nest; everything else to its face.
+  // Operator endpoints (/_kms/...) go through Express and Nest; the console's files (/console/)
+  // are served from memory; everything else goes to its face.
   const route = faceRouter<FaceHandler>(FACES.map((f) => ({ prefix: f.prefix, target: app.get(f.handler) })));
+  const consoleAssets = ConsoleAssets.load();
   const server = createListener(cfg, (req, res) => {
+    if (isConsolePath(req.url ?? '/')) return consoleAssets.handle(req, res);
     const face = req.url?.startsWith('/_kms/') ? undefined : route(req.url ?? '/');
     if (face) void face.handle(req, res);
     else expressApp(req, res);
@@ -39,9 +45,12 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   reloadable = server;
   await new Promise<void>((resolve) => server.listen(cfg.port, cfg.host, resolve));
   const addr = server.address() as { port: number };
-  Log.info('listening', { url: `${cfg.tls ? 'https' : 'http'}://${cfg.host}:${addr.port}/`, worker: cluster.isWorker ? cluster.worker?.id : 0 });
+  const admin = cfg.admin && (await listenAdmin(cfg.admin, expressApp));
+  Log.info('listening', { url: `${cfg.tls ? 'https' : 'http'}://${cfg.host}:${addr.port}/`, worker: cluster.isWorker ? cluster.worker?.id : 0, ...(cfg.admin && { admin: `http://${cfg.admin.host}:${cfg.admin.port}/_kms/` }) });
   if (cluster.isWorker) process.send!({ kms: 'ready' });
   const stop = async () => {
+    admin?.close();
+    admin?.closeAllConnections();
     server.close();
     server.closeAllConnections();
     await app.close();
@@ -49,6 +58,20 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
+}
+
+/**
+ * KMS_ADMIN_PORT: plain HTTP, operator endpoints only (metrics, health, readiness); each
+ * worker listens, the cluster shares the port as it does the API's.
+ */
+async function listenAdmin(admin: NonNullable<KmsConfig['admin']>, app: http.RequestListener): Promise<http.Server> {
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, (req, res) => {
+    if (req.url?.startsWith('/_kms/')) return void app(req, res);
+    res.writeHead(404, { 'Content-Type': 'application/json' }).end('{"error":"the admin port serves /_kms/metrics, /_kms/health and /_kms/ready"}');
+  });
+  server.maxConnections = 64;
+  await new Promise<void>((resolve) => server.listen(admin.port, admin.host, resolve));
+  return server;
 }
 
 /**
@@ -71,11 +94,13 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   if (cfg.audit.mode === 'off') Log.warn('THE AUDIT TRAIL IS OFF (KMS_AUDIT=off): no call is recorded');
   if (process.env.KMS_TEST_CLOCK_FILE) Log.warn('KMS_TEST_CLOCK_FILE is set: key lifecycles follow a test clock; never use this in production');
   if (cfg.workers === 1) return startWorker(cfg);
-  for (const f of FACES) f.servePrimary?.(); // state the faces share between workers
-  // Without Redis, the primary keeps the rate counters of all workers.
-  if (cfg.rateLimits.enabled && !cfg.redisUrl) ClusterRateStorage.serve();
+  for (const f of FACES) f.servePrimary?.(cfg); // state the faces share between workers
+  // The primary keeps the rate counters of all workers (with Redis, while Redis is away).
+  if (cfg.rateLimits.enabled) ClusterRateStorage.serve();
   // The PIN reaches workers over IPC, not through the environment they would inherit.
   answerSecretRequests({ hsmPin: cfg.hsmPin });
+  // A scrape reaching any worker shows every serving worker's metrics, merged here.
+  serveClusterMetrics(() => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && ready.has(w.id)));
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
   const fork = () => cluster.fork();

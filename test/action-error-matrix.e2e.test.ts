@@ -35,6 +35,7 @@ const ACTIONS: Array<[string, (keyId: unknown) => Record<string, unknown>]> = [
   ['UnbindCloudResource', (k) => ({ KeyId: k, ProductId: 'cbs', ResourceId: 'r' })],
   ['Encrypt', (k) => ({ KeyId: k, Plaintext: 'YQ==' })],
   ['GenerateDataKey', (k) => ({ KeyId: k, KeySpec: 'AES_256' })],
+  ['GenerateAsymmetricKeyPair', (k) => ({ KeyId: k, KeySpec: 'SM2' })],
   ['DescribeKeys', (k) => ({ KeyIds: [k] })],
   ['EnableKeys', (k) => ({ KeyIds: [k] })],
   ['DisableKeys', (k) => ({ KeyIds: [k] })],

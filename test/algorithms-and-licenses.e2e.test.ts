@@ -27,11 +27,14 @@ describe('with the default configuration', () => {
   });
   afterAll(() => kms.stop());
 
-  it('ListAlgorithms lists AES_256 for ENCRYPT_DECRYPT, and nothing asymmetric', async () => {
+  it('ListAlgorithms lists AES_256 for ENCRYPT_DECRYPT, and the RSA and P-256 pairs SoftHSM performs', async () => {
     const r = await kmsClient(kms.endpoint, cred).ListAlgorithms();
     expect(r.SymmetricAlgorithms).toEqual([{ KeyUsage: 'ENCRYPT_DECRYPT', Algorithm: 'AES_256' }]);
-    expect(r.AsymmetricAlgorithms).toEqual([]);
-    expect(r.AsymmetricSignVerifyAlgorithms).toEqual([]);
+    expect(r.AsymmetricAlgorithms).toEqual([{ KeyUsage: 'ASYMMETRIC_DECRYPT_RSA_2048', Algorithm: 'RSA_2048' }]);
+    expect(r.AsymmetricSignVerifyAlgorithms).toEqual([
+      { KeyUsage: 'ASYMMETRIC_SIGN_VERIFY_RSA_2048', Algorithm: 'RSA_2048' },
+      { KeyUsage: 'ASYMMETRIC_SIGN_VERIFY_ECC', Algorithm: 'ECC_P256' },
+    ]);
   });
 
   it('ListAlgorithms advertises exactly the key usages CreateKey accepts', async () => {

@@ -17,7 +17,9 @@ it('streams every record since a time, oldest first, across pages', async () => 
   // More than one export page (1,000 records), from concurrent requests.
   const N = 1100;
   for (let i = 0; i < N; i += 50) await Promise.all(Array.from({ length: 50 }, () => c.GenerateRandom({ NumberOfBytes: 8 })));
-  await waitForRecords(kms.env, (l) => l.filter((x) => x.action === 'GenerateRandom').length >= N, 20_000);
+  // Written in batches off the request path: on a loaded machine 1,100 records take a while.
+  const written = await waitForRecords(kms.env, (l) => l.filter((x) => x.action === 'GenerateRandom').length >= N, 45_000);
+  expect(written.filter((x) => x.action === 'GenerateRandom').length).toBe(N);
   const r = await kmsCli(kms.env, 'audit', 'export', '--since', before);
   expect(r.code).toBe(0);
   const lines = jsonLines(r.stdout);
@@ -29,7 +31,7 @@ it('streams every record since a time, oldest first, across pages', async () => 
   // Nothing after the last one.
   const later = await kmsCli(kms.env, 'audit', 'export', '--since', new Date(Date.parse(lines[lines.length - 1].time) + 1).toISOString());
   expect(jsonLines(later.stdout).filter((l) => l.action === 'GenerateRandom')).toEqual([]);
-});
+}, 120_000);
 
 it('needs --since as an ISO time', async () => {
   for (const args of [[], ['--since'], ['--since', 'last week']]) {

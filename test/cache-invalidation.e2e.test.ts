@@ -1,5 +1,6 @@
 import { Credential, KmsService } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { msUntil } from './support/wait';
 
 /** Two instances on one database and token: a change made through one reaches the other within a second. */
 
@@ -16,15 +17,6 @@ afterAll(async () => {
   await b.stopProcess();
   await a.stop();
 });
-
-async function msUntil(check: () => Promise<boolean>, limitMs = 5000): Promise<number> {
-  const start = Date.now();
-  while (Date.now() - start < limitMs) {
-    if (await check()) return Date.now() - start;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return Infinity;
-}
 
 it('serves a key created on one instance from the other', async () => {
   const { KeyId } = await kmsClient(a.endpoint, cred).CreateKey({ Alias: 'made-on-a' });

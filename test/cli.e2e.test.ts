@@ -38,6 +38,22 @@ it('prints help', async () => {
   expect(r.stdout).toMatch(/kms account create --name NAME/);
 });
 
+it("prints each command's help, and suggests what a typo meant", async () => {
+  const help = await kms('user', 'create', '--help');
+  expect(help.code).toBe(0);
+  expect(help.stdout).toMatch(/Usage: kms user create \[options\]/);
+  expect(help.stdout).toMatch(/--account <UIN>\s+\(required\)/);
+  expect(help.stdout).toMatch(/--policy <FILE>/);
+  expect((await kms('help')).code).toBe(0);
+  const typo = await kms('acount', 'list');
+  expect(typo.code).toBe(2);
+  expect(typo.stderr).toMatch(/unknown command 'acount'\n\(Did you mean account\?\)/);
+  const option = await kms('account', 'create', '--nmae', 'x');
+  expect(option.code).toBe(2);
+  expect(option.stderr).toMatch(/unknown option '--nmae'\n\(Did you mean --name\?\)/);
+  expect((await kms('account')).code).toBe(2);
+});
+
 it('refuses unknown commands and missing flags with exit code 2', async () => {
   expect((await kms('frobnicate')).code).toBe(2);
   const r = await kms('account', 'create');

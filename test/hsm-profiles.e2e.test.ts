@@ -31,7 +31,7 @@ it('serves 400 concurrent requests in async mode through a pool of 4 sessions', 
   fs.writeFileSync(pinFile, 'user-pin-1\n', { mode: 0o600 });
   const profile = path.join(dir, 'async.json');
   fs.writeFileSync(profile, JSON.stringify({ module: SOFTHSM, token: { label: 'async-token' }, pinFile, maxSessions: 4, callMode: 'async', env: { SOFTHSM2_CONF: conf } }));
-  const kms = await KmsService.start({ env: { KMS_HSM_PROFILE: profile, KMS_RATE_LIMITS: 'off' } });
+  const kms = await KmsService.start({ env: { KMS_HSM_PROFILE: profile, KMS_HSM_SO_PIN: 'so-pin-1', KMS_RATE_LIMITS: 'off' } });
   try {
     const c = kmsClient(kms.endpoint, await kms.createAccount('async'));
     const { KeyId } = await c.CreateKey({ Alias: 'async' });

@@ -1,3 +1,6 @@
+import * as http from 'node:http';
+import { HuaweiClient, codeOf as hwCodeOf, rawRequest } from './support/huawei-client';
+import { storedMaterialCount } from './support/key-storage';
 import { KmsService } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
@@ -20,11 +23,8 @@ afterAll(async () => {
   await kms.stop();
 });
 
-type Audit = Array<{ label: string }>;
-const cmkObjects = async (): Promise<number> => (await kms.cli<Audit>('token', 'audit')).filter((o) => o.label.startsWith('cmk ')).length;
-
-it('holds the CMK quota exactly under 120 concurrent creates on two instances and leaves no token object for the refused ones', async () => {
-  const before = await cmkObjects();
+it('holds the CMK quota exactly under 120 concurrent creates on two instances and stores no material for the refused ones', async () => {
+  const before = await storedMaterialCount(kms);
   const cred = await kms.createAccount('quota-race');
   const c = kmsClient(kms.endpoint, cred);
   const c2 = kmsClient(second.endpoint, cred);
@@ -32,7 +32,7 @@ it('holds the CMK quota exactly under 120 concurrent creates on two instances an
   expect(codes.filter((x) => x === 'OK')).toHaveLength(3);
   expect(codes.filter((x) => x !== 'OK').every((x) => x === 'LimitExceeded.CmkLimitExceeded')).toBe(true);
   expect((await c.ListKeys({ Limit: 100 })).Keys).toHaveLength(3);
-  expect((await cmkObjects()) - before).toBe(3);
+  expect((await storedMaterialCount(kms)) - before).toBe(3);
   // Another account is not held back by the first one's quota.
   const other = kmsClient(kms.endpoint, await kms.createAccount('quota-other'));
   expect(await codeOf(other.CreateKey({ Alias: 'other' }))).toBe('OK');
@@ -59,6 +59,45 @@ it('answers success or a documented state error to concurrent state changes on o
   const unexpected = codes.filter((x) => !/^(OK|ResourceUnavailable\.\w+|FailedOperation\.CmkUsedByCloudProduct)$/.test(x));
   expect(unexpected).toEqual([]);
   expect(codes.filter((x) => x === 'OK').length).toBeGreaterThan(0);
+});
+
+it('lets exactly one of concurrent disable-key (then enable-key) calls on one key through the REST face, on two instances', async () => {
+  const cred = await kms.createAccount('hw-state-race');
+  const clients = [HuaweiClient.of(kms.endpoint, cred), HuaweiClient.of(second.endpoint, cred)];
+  const k = (await clients[0].post('create-key', { key_alias: 'raced' })).key_info.key_id;
+  const all = (name: string) => Promise.all(Array.from({ length: 40 }, (_, i) => hwCodeOf(clients[i % 2].post(name, { key_id: k }))));
+  const disables = await all('disable-key');
+  expect([disables.filter((c) => c === 'OK').length, disables.filter((c) => c === '400 KMS.1301').length]).toEqual([1, 39]);
+  const enables = await all('enable-key');
+  expect([enables.filter((c) => c === 'OK').length, enables.filter((c) => c === '400 KMS.1201').length]).toEqual([1, 39]);
+  // Other workers and the other instance learn of the change through the change feed.
+  let state = '';
+  for (const until = Date.now() + 5000; Date.now() < until && (state = (await clients[0].post('describe-key', { key_id: k })).key_info.key_state) !== '2'; ) await new Promise((r) => setTimeout(r, 200));
+  expect(state).toBe('2');
+});
+
+it('refuses a replayed REST request at every worker: the workers share one register of signatures', async () => {
+  const cred = await kms.createAccount('hw-replay-workers');
+  const hw = HuaweiClient.of(kms.endpoint, cred);
+  const path = `/v1.0/${hw.projectId}/kms/gen-random`;
+  const body = JSON.stringify({ random_data_length: '64' });
+  let headers: Record<string, string> = {};
+  expect((await rawRequest(kms.endpoint, cred, 'POST', path, body, { afterSigning: (h) => void (headers = { ...h }) })).status).toBe(200);
+  const [host, port] = kms.endpoint.split(':');
+  // New connections from another address, spread over the 4 workers.
+  const statuses = await Promise.all(
+    Array.from({ length: 12 }, () =>
+      new Promise<number>((resolve, reject) => {
+        const req = http.request({ host, port: Number(port), method: 'POST', path, localAddress: '127.0.0.2', agent: false, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode!));
+        });
+        req.on('error', reject);
+        req.end(body);
+      }),
+    ),
+  );
+  expect(statuses.every((s) => s === 403)).toBe(true);
 });
 
 it('keeps no cached state from a batch that rolled back', async () => {

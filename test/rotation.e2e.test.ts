@@ -3,13 +3,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Credential, KmsService } from './support/kms-service';
 import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
+import { storedLabels, storedVersions, WRAPPED } from './support/key-storage';
 import { send, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 /**
  * Key versions and rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
- * RotateKey, the rotation job on a test clock, KeyMetadata's rotation fields, the token
- * objects of each version, and the documented error codes.
+ * RotateKey, the rotation job on a test clock, KeyMetadata's rotation fields, the stored
+ * material of each version (a token object, or a wrapped blob in wrapped storage mode), and
+ * the documented error codes.
  */
 
 let kms: KmsService;
@@ -50,8 +52,8 @@ const decrypt = async (CiphertextBlob: string) => Buffer.from((await c().Decrypt
 /** Other workers drop their cached key within one change-feed poll (250 ms). */
 const settle = () => sleep(400);
 const raw = (cred: Credential, action: string, body: Record<string, unknown>) => send(signTc3(kms.endpoint, cred, { action, body: JSON.stringify(body) }));
-const versionsOnToken = async (keyId: string) =>
-  (await kms.cli<AuditEntry[]>('token', 'audit')).filter((o) => o.label.startsWith(`cmk ${keyId} v`)).sort((a, b) => a.label.localeCompare(b.label, 'en', { numeric: true }));
+/** Token mode: the key's token objects, each sensitive and never extractable. */
+const tokenObjectsOf = async (keyId: string) => (await kms.cli<AuditEntry[]>('token', 'audit')).filter((o) => o.label.startsWith(`cmk ${keyId} v`));
 
 describe('the rotation schedule', () => {
   it('a new key does not rotate, and KeyMetadata says so', async () => {
@@ -123,12 +125,13 @@ describe('RotateKey', () => {
     for (let v = 1; v <= 4; v++) expect(await decrypt(blobs[v - 1])).toBe(`under v${v}`);
     expect((await c().Decrypt({ CiphertextBlob: dataKey.CiphertextBlob! })).Plaintext).toBe(dataKey.Plaintext);
 
-    // Each version is its own sensitive, non-extractable token object; TaskId is the new version's id.
-    const objects = await versionsOnToken(id);
+    // Each version is its own material (a sensitive, non-extractable token object, or a wrapped
+    // blob and nothing in the token); TaskId is the new version's id.
+    const objects = await storedVersions(kms, id);
     expect(objects.map((o) => o.label)).toEqual([1, 2, 3, 4].map((v) => `cmk ${id} v${v}`));
     expect(objects.slice(1).map((o) => o.id)).toEqual(tasks);
     expect(new Set(objects.map((o) => o.id)).size).toBe(4);
-    for (const o of objects) expect(o).toMatchObject({ sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true, valueReadable: false });
+    if (!WRAPPED) for (const o of await tokenObjectsOf(id)) expect(o).toMatchObject({ sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true, valueReadable: false });
     expect(kms.logs).toContain(`"msg":"cmk rotated","keyId":"${id}","version":4`);
   });
 
@@ -151,7 +154,7 @@ describe('RotateKey', () => {
     expect(new Set(results.map((r) => r.TaskId)).size).toBe(8);
     await settle();
     expect(versionOf(await encrypt(id, 'after'))).toBe(9);
-    const objects = await versionsOnToken(id);
+    const objects = await storedVersions(kms, id);
     expect(objects.map((o) => o.label)).toEqual(Array.from({ length: 9 }, (_, i) => `cmk ${id} v${i + 1}`));
     expect(objects.slice(1).map((o) => o.id).sort()).toEqual(results.map((r) => r.TaskId).sort());
     expect(kms.logs).toMatch(new RegExp(`"msg":"cmk rotation lost to a concurrent change; new material destroyed","keyId":"${id}"`));
@@ -290,7 +293,7 @@ describe('the rotation job', () => {
     await settle();
     const w2 = await encrypt(weekly, 'w2');
     expect(versionOf(w2)).toBe(2);
-    expect((await versionsOnToken(weekly)).map((o) => o.label)).toEqual([`cmk ${weekly} v1`, `cmk ${weekly} v2`]);
+    expect(await storedLabels(kms, weekly)).toEqual([`cmk ${weekly} v1`, `cmk ${weekly} v2`]);
     for (const id of [waiting, monthly, never]) expect((await meta(id)).LastRotateTime).toBe(0);
     expect(kms.logs).toContain(`"msg":"cmk rotated","keyId":"${weekly}","version":2`);
 
@@ -356,6 +359,6 @@ describe('a token that goes away during rotation', () => {
     expect(after.NextRotateTime).toBe(after.LastRotateTime! + 7 * DAY);
     const blob = (await u.Encrypt({ KeyId: id, Plaintext: b64('back') })).CiphertextBlob!;
     expect(versionOf(blob)).toBe(2);
-    expect((await svc.cli<AuditEntry[]>('token', 'audit')).filter((o) => o.label.startsWith(`cmk ${id} v`)).map((o) => o.label).sort()).toEqual([`cmk ${id} v1`, `cmk ${id} v2`]);
+    expect(await storedLabels(svc, id)).toEqual([`cmk ${id} v1`, `cmk ${id} v2`]);
   });
 });

@@ -26,7 +26,7 @@ beforeAll(async () => {
   // No pinFile in the profile: the PIN comes from KMS_HSM_PIN only.
   const profile = path.join(dir, 'profile.json');
   fs.writeFileSync(profile, JSON.stringify({ module: SOFTHSM, token: { label: 'pin-env' }, maxSessions: 4, env: { SOFTHSM2_CONF: conf } }));
-  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: PIN, KMS_LOG_LEVEL: 'info' } });
+  kms = await KmsService.start({ workers: 2, env: { KMS_HSM_PROFILE: profile, KMS_HSM_PIN: PIN, KMS_HSM_SO_PIN: 'so-pin-1', KMS_LOG_LEVEL: 'info' } });
   // Both workers have logged in and listen.
   const until = Date.now() + 20_000;
   while ((kms.logs.match(/"msg":"listening"/g) ?? []).length < 2 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));

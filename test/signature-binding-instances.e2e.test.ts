@@ -1,3 +1,5 @@
+import * as http from 'node:http';
+import { HuaweiClient, rawRequest } from './support/huawei-client';
 import { Credential, KmsService } from './support/kms-service';
 import { PG_BASE } from './support/postgres';
 import { REDIS_URL, ensureRedis } from './support/redis';
@@ -72,4 +74,28 @@ it('falls back to the instance’s own register while Redis is unreachable, and 
   } finally {
     await lone.stopProcess();
   }
+});
+
+it('refuses at one instance a REST request signed and first used at the other (KMS.0302), from another address or after 2 s', async () => {
+  const hw = HuaweiClient.of(a.endpoint, cred);
+  const path = `/v1.0/${hw.projectId}/kms/describe-key`;
+  const body = JSON.stringify({ key_id: keyId });
+  let headers: Record<string, string> = {};
+  expect((await rawRequest(a.endpoint, cred, 'POST', path, body, { afterSigning: (h) => void (headers = { ...h, host: a.endpoint }) })).status).toBe(200);
+  const resend = (s: KmsService, localAddress?: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const [host, port] = s.endpoint.split(':');
+      const req = http.request({ host, port: Number(port), method: 'POST', path, localAddress, agent: false, headers: { ...headers, 'content-length': String(body.length) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(res.statusCode === 200 ? 'OK' : `${res.statusCode} ${JSON.parse(Buffer.concat(chunks).toString()).error_code}`));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  expect(await resend(b, OTHER)).toBe('403 KMS.0302');
+  expect(await resend(b)).toBe('OK');
+  await sleep(2100);
+  expect(await resend(b)).toBe('403 KMS.0302');
+  expect(await resend(a)).toBe('403 KMS.0302');
 });

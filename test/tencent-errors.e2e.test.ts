@@ -113,8 +113,8 @@ describe('CreateKey', () => {
   it('InvalidParameterValue.InvalidKeyUsage', async () => {
     expect(await codeOf(client().CreateKey({ Alias: 'u1', KeyUsage: 'MAKE_TEA' }))).toBe('InvalidParameterValue.InvalidKeyUsage');
   });
-  it('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion for asymmetric usages', async () => {
-    expect(await codeOf(client().CreateKey({ Alias: 'u2', KeyUsage: 'ASYMMETRIC_DECRYPT_RSA_2048' }))).toBe('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion');
+  it('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion for usages the token cannot do (SM2 on SoftHSM)', async () => {
+    expect(await codeOf(client().CreateKey({ Alias: 'u2', KeyUsage: 'ASYMMETRIC_DECRYPT_SM2' }))).toBe('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion');
   });
   it('InvalidParameterValue.InvalidType', async () => {
     expect(await codeOf(client().CreateKey({ Alias: 'u3', Type: 3 }))).toBe('InvalidParameterValue.InvalidType');

@@ -16,3 +16,6 @@ export interface Principal {
   /** Where the core notes the keys (and versions) the call uses, for the audit trail. */
   touched?: TouchedKeys;
 }
+
+/** Who a credential authenticates, before a face adds the region and action of the call. */
+export type Identity = Pick<Principal, 'uin' | 'callerUin' | 'secretId' | 'policy'>;

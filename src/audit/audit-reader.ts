@@ -11,6 +11,15 @@ export interface AuditQuery {
   /** Milliseconds since the epoch, exclusive. */
   until?: number;
   limit?: number;
+  /** Only records listed after this one, newest first: the next page of a listing. */
+  before?: AuditPosition;
+}
+
+/** Where a record sits in the newest-first order: its time, writer and sequence number. */
+export interface AuditPosition {
+  at: number;
+  writer: string;
+  seq: number;
 }
 
 /** A record as `kms audit list` and `export` print it (one JSON object per line). */
@@ -72,6 +81,17 @@ export class AuditReader {
     if (q.keyId) qb.andWhere('r.keys LIKE :key', { key: `%${q.keyId.replace(/[%_\\]/g, '')}%` });
     if (q.action) qb.andWhere('r.action = :action', { action: q.action });
     this.timeRange(qb, q);
+    if (q.before) {
+      const b = q.before;
+      qb.andWhere(
+        new Brackets((w) =>
+          w
+            .where('r.at < :bAt', { bAt: b.at })
+            .orWhere('r.at = :bAt AND r.writer < :bWriter', { bWriter: b.writer })
+            .orWhere('r.at = :bAt AND r.writer = :bWriter AND r.seq < :bSeq', { bSeq: b.seq }),
+        ),
+      );
+    }
     const rows = await qb.orderBy('r.at', 'DESC').addOrderBy('r.writer', 'DESC').addOrderBy('r.seq', 'DESC').take(q.limit ?? 100).getMany();
     return rows.map(toLine);
   }

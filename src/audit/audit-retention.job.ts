@@ -41,10 +41,13 @@ export class AuditRetentionJob implements Job, OnModuleInit {
     const records = this.ds.getRepository(AuditRecordEntity);
     let removed = 0;
     for (const c of await this.ds.getRepository(AuditChainEntity).find()) {
-      // The first record young enough to keep; everything before it goes.
-      const keep = await records.findOne({ where: { writer: c.writer, at: MoreThanOrEqual(cutoff) }, order: { seq: 'ASC' }, select: { seq: true } });
+      // The chain's last record first: records written meanwhile come after it and are never
+      // judged here (read the other way round, a batch landing between the two reads would be
+      // cut with the old ones). Then the first record young enough to keep; everything before it goes.
       const lastPersisted = await records.findOne({ where: { writer: c.writer }, order: { seq: 'DESC' }, select: { seq: true } });
-      const cut = keep ? keep.seq - 1 : (lastPersisted?.seq ?? c.baseSeq);
+      if (!lastPersisted) continue;
+      const keep = await records.findOne({ where: { writer: c.writer, at: MoreThanOrEqual(cutoff), seq: LessThanOrEqual(lastPersisted.seq) }, order: { seq: 'ASC' }, select: { seq: true } });
+      const cut = keep ? keep.seq - 1 : lastPersisted.seq;
       if (cut <= c.baseSeq) continue;
       const at = await records.findOne({ where: { writer: c.writer, seq: cut } });
       if (!at) continue;

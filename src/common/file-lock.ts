@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 
 /**
  * Runs `fn` while holding an exclusive lock file, between processes on one machine. A lock
- * older than `staleMs` is taken to belong to a crashed process and is broken.
+ * not refreshed for `staleMs` (its holder refreshes it) is taken to belong to a crashed
+ * process and is broken.
  */
 export async function withFileLock<T>(file: string, fn: () => Promise<T>, staleMs = 60_000): Promise<T> {
   const until = Date.now() + 2 * staleMs;
@@ -21,9 +22,20 @@ export async function withFileLock<T>(file: string, fn: () => Promise<T>, staleM
       await new Promise((r) => setTimeout(r, 50));
     }
   }
+  // Kept fresh while held, so that a long job is not taken for a crashed one.
+  const beat = setInterval(() => {
+    try {
+      const now = new Date();
+      fs.utimesSync(file, now, now);
+    } catch {
+      /* broken by someone who took it for stale */
+    }
+  }, staleMs / 4);
+  beat.unref();
   try {
     return await fn();
   } finally {
+    clearInterval(beat);
     fs.rmSync(file, { force: true });
   }
 }

@@ -1,24 +1,50 @@
+import pino from 'pino';
+import pretty from 'pino-pretty';
 import { KmsConfig } from '../config/config';
 
-const levels = { error: 0, warn: 1, info: 2, debug: 3 } as const;
-type Level = keyof typeof levels;
+type Level = KmsConfig['logLevel'];
 
 /**
- * Structured one-line JSON logger. Callers pass fields, never secrets: nothing here
- * inspects values, so the rule is kept at the call sites (PINs, SecretKeys, plaintexts
- * and key material are never passed in).
+ * Field names whose values are never written, at the top level or one level down (a
+ * request's `headers.authorization`): the call sites pass no secrets, and this is the net
+ * under that rule.
  */
+export const REDACTED_FIELDS = [
+  'secretKey', 'SecretKey', 'secret_key', 'sk', 'pin', 'hsmPin', 'soPin', 'password',
+  'plaintext', 'Plaintext', 'plainText', 'plain_text', 'PrivateKeyPlaintext', 'privateKey',
+  'dataKey', 'datakey', 'material', 'authorization', 'Authorization', 'x-auth-token', 'X-Auth-Token', 'token', 'Token',
+];
+export const REDACTED = '[redacted]';
+
+const paths = REDACTED_FIELDS.flatMap((f) => (/^\w+$/.test(f) ? [f, `*.${f}`] : [`["${f}"]`, `*["${f}"]`]));
+
+/**
+ * One JSON line per entry on stderr, as before pino: `level` (its name), `t` (ISO time),
+ * `pid`, `msg`, then the caller's fields; pretty-printed by pino-pretty when stderr is a
+ * terminal. Written synchronously, so nothing is lost when the process exits.
+ */
+function create(level: Level): pino.Logger {
+  const stream = process.stderr.isTTY ? pretty({ destination: 2, sync: true, messageKey: 'msg', timestampKey: 't', translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid' }) : pino.destination({ dest: 2, sync: true });
+  return pino(
+    {
+      level,
+      base: { pid: process.pid },
+      timestamp: () => `,"t":"${new Date().toISOString()}"`,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths, censor: REDACTED },
+    },
+    stream,
+  );
+}
+
+/** The service's log: call sites pass a message and fields, never secrets. */
 export class Log {
-  private static max: number = levels.info;
+  private static logger = create('info');
   static configure(cfg: Pick<KmsConfig, 'logLevel'>): void {
-    Log.max = levels[cfg.logLevel];
+    Log.logger = create(cfg.logLevel);
   }
-  static error(msg: string, fields: Record<string, unknown> = {}): void { Log.write('error', msg, fields); }
-  static warn(msg: string, fields: Record<string, unknown> = {}): void { Log.write('warn', msg, fields); }
-  static info(msg: string, fields: Record<string, unknown> = {}): void { Log.write('info', msg, fields); }
-  static debug(msg: string, fields: Record<string, unknown> = {}): void { Log.write('debug', msg, fields); }
-  private static write(level: Level, msg: string, fields: Record<string, unknown>): void {
-    if (levels[level] > Log.max) return;
-    process.stderr.write(JSON.stringify({ t: new Date().toISOString(), level, pid: process.pid, msg, ...fields }) + '\n');
-  }
+  static error(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.error({ msg, ...fields }); }
+  static warn(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.warn({ msg, ...fields }); }
+  static info(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.info({ msg, ...fields }); }
+  static debug(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.debug({ msg, ...fields }); }
 }

@@ -1,9 +1,10 @@
 import { CmkAlgorithm } from '../hsm/cmk-algorithms';
-import { SUPPORTED_CMK_KINDS } from '../keys/key-params';
+import { KeyStore } from '../hsm/key-store';
+import { CmkKindAlgorithm, KeyUsage, SUPPORTED_CMK_KINDS, isAsymmetricSpec, isPairPurpose, keyKind, pairKindAvailable } from '../keys/key-params';
 
 export interface AlgorithmInfo {
-  keyUsage: string;
-  algorithm: string;
+  keyUsage: KeyUsage;
+  algorithm: CmkKindAlgorithm;
 }
 
 export interface AlgorithmCatalog {
@@ -14,8 +15,17 @@ export interface AlgorithmCatalog {
 
 /**
  * What a CMK can be here: the kinds CreateKey makes (SUPPORTED_CMK_KINDS) that the token
- * supports. Nothing asymmetric is listed until CreateKey makes such keys.
+ * supports; key pairs only where the token was measured to perform their algorithms.
  */
-export function algorithmCatalog(tokenAlgorithms: readonly CmkAlgorithm[]): AlgorithmCatalog {
-  return { symmetric: SUPPORTED_CMK_KINDS.filter((k) => tokenAlgorithms.includes(k.algorithm)), asymmetric: [], signVerify: [] };
+export async function algorithmCatalog(tokenAlgorithms: readonly CmkAlgorithm[], store: KeyStore): Promise<AlgorithmCatalog> {
+  const catalog: AlgorithmCatalog = { symmetric: [], asymmetric: [], signVerify: [] };
+  for (const k of SUPPORTED_CMK_KINDS) {
+    const { spec, purpose } = keyKind(k.keyUsage);
+    if (purpose === 'encrypt-decrypt') {
+      if ((tokenAlgorithms as readonly string[]).includes(k.algorithm)) catalog.symmetric.push(k);
+    } else if (isAsymmetricSpec(spec) && isPairPurpose(purpose) && (await pairKindAvailable(store, spec, purpose))) {
+      (purpose === 'sign' ? catalog.signVerify : catalog.asymmetric).push(k);
+    }
+  }
+  return catalog;
 }

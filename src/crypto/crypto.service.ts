@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
-import { InvalidCiphertextError, KeyStateError, InvalidParameterError } from '../common/domain-errors';
+import { InvalidCiphertextError, KeyStateError, InvalidParameterError, KeyUsageMismatchError } from '../common/domain-errors';
 import { wipe } from '../common/wipe';
 import { cmkAlgorithms } from '../hsm/cmk-algorithms';
 import { KeyStore } from '../hsm/key-store';
 import { Token } from '../hsm/token';
-import { checkKeyId } from '../keys/key-params';
+import { checkKeyId, keyKind } from '../keys/key-params';
 import { KeyRecord } from '../keys/key-record';
 import { assertAllowed } from '../keys/key-states';
 import { KeyAlsoAction, KeysService } from '../keys/keys.service';
@@ -15,6 +15,7 @@ import { IV_BYTES, ParsedBlob, encodeBlob, encodeHeader, parseBlob } from './cip
 import { dataKeyBytes } from './data-key-spec';
 import { contextAad } from './encryption-context';
 import { RecipientKey } from './public-key-encryption';
+import { SM2_SEED_BYTES, sm2KeyPair } from './sm2-key-pair';
 
 export const MAX_PLAINTEXT_BYTES = 4096;
 export const MAX_RANDOM_BYTES = 1024;
@@ -44,6 +45,27 @@ export interface DataKeyRequest {
   recipient?: RecipientKey;
 }
 
+/** Key pairs the service makes and hands out without keeping them (the core's names; faces map theirs). */
+export const KEY_PAIR_SPECS = ['sm2'] as const;
+export type KeyPairSpec = (typeof KEY_PAIR_SPECS)[number];
+
+export interface KeyPairRequest {
+  /** The CMK that seals the private key for the caller to keep. */
+  keyId: string;
+  spec: KeyPairSpec;
+  /** When given, the private key is answered encrypted to this key. */
+  recipient?: RecipientKey;
+}
+
+export interface KeyPair {
+  keyId: string;
+  publicPem: string;
+  /** The PKCS#8 PEM, or it encrypted to the recipient; the caller wipes it. */
+  privateKey: Buffer;
+  /** The PKCS#8 PEM sealed like Encrypt's ciphertexts (no encryption context), which Decrypt opens. */
+  blob: Buffer;
+}
+
 /**
  * What a caller is answered: the plaintext itself, which the caller wipes once it has
  * answered it, or the plaintext encrypted to the caller's public key, the plaintext wiped here.
@@ -68,7 +90,7 @@ export class CryptoService {
   constructor(private readonly keys: KeysService, @Inject(KeyStore) private readonly store: KeyStore, private readonly token: Token) {}
 
   async encrypt(p: Principal, keyId: string, plaintext: Buffer, context?: string): Promise<{ keyId: string; blob: Buffer }> {
-    if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new InvalidParameterError('Plaintext', `Plaintext is larger than ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintextTooLarge');
+    if (plaintext.length > MAX_PLAINTEXT_BYTES) throw new InvalidParameterError('plaintext', (n) => `${n('plaintext')} is larger than ${MAX_PLAINTEXT_BYTES} bytes`, 'plaintextTooLarge');
     const ctx = contextAad(context);
     const rec = await this.encryptionKey(p, keyId);
     return { keyId, blob: await this.seal(p, rec, ctx, plaintext) };
@@ -93,14 +115,15 @@ export class CryptoService {
    * even when it is answered unchanged.
    */
   async reEncrypt(p: Principal, req: ReEncryptRequest): Promise<ReEncryptResult> {
-    if (req.destinationKeyId !== undefined) checkKeyId(req.destinationKeyId, 'DestinationKeyId');
-    const srcCtx = contextAad(req.sourceContext, 'SourceEncryptionContext');
-    const dstCtx = contextAad(req.destinationContext, 'DestinationEncryptionContext');
+    if (req.destinationKeyId !== undefined) checkKeyId(req.destinationKeyId, 'destinationKeyId');
+    const srcCtx = contextAad(req.sourceContext, 'sourceEncryptionContext');
+    const dstCtx = contextAad(req.destinationContext, 'destinationEncryptionContext');
     const parsed = parseBlob(req.blob);
     const src = await this.blobKey(p, parsed, 'Decrypt');
     assertAllowed(src.key.keyState, 'Decrypt');
     const sameKey = req.destinationKeyId === undefined || req.destinationKeyId === src.key.keyId;
     const dst = sameKey ? src : await this.keys.get(p, req.destinationKeyId!, 'Encrypt');
+    if (keyKind(dst.key.keyUsage).purpose !== 'encrypt-decrypt') throw new KeyUsageMismatchError(dst.key.keyUsage, 'symmetric encryption');
     if (sameKey) this.keys.authorizeAlso(p, src, 'Encrypt');
     assertAllowed(dst.key.keyState, 'Encrypt');
     const plaintext = await this.open(p, src, parsed, srcCtx);
@@ -130,18 +153,36 @@ export class CryptoService {
     return { keyId: req.keyId, plaintext: forCaller(dataKey, req.recipient), blob };
   }
 
+  /**
+   * A key pair from the token's generator that the service does not keep: the private key is
+   * answered once, and sealed under the CMK for the caller to store.
+   */
+  async generateKeyPair(p: Principal, req: KeyPairRequest): Promise<KeyPair> {
+    const rec = await this.encryptionKey(p, req.keyId);
+    const pair = sm2KeyPair(await this.store.random(SM2_SEED_BYTES));
+    try {
+      req.recipient?.assertFits(pair.privatePem.length);
+      const blob = await this.seal(p, rec, contextAad(undefined), pair.privatePem);
+      return { keyId: req.keyId, publicPem: pair.publicPem, privateKey: forCaller(pair.privatePem, req.recipient), blob };
+    } catch (e) {
+      wipe(pair.privatePem);
+      throw e;
+    }
+  }
+
   async random(bytes: number): Promise<Buffer> {
-    if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_RANDOM_BYTES) throw new InvalidParameterError('NumberOfBytes', `NumberOfBytes must be 1..${MAX_RANDOM_BYTES}`);
+    if (!Number.isInteger(bytes) || bytes < 1 || bytes > MAX_RANDOM_BYTES) throw new InvalidParameterError('randomBytes', (n) => `${n('randomBytes')} must be 1..${MAX_RANDOM_BYTES}`);
     return this.store.random(bytes);
   }
 
   /** The CMK algorithms this deployment offers, as its token supports them. */
-  algorithms(): AlgorithmCatalog {
-    return algorithmCatalog(cmkAlgorithms(this.token));
+  algorithms(): Promise<AlgorithmCatalog> {
+    return algorithmCatalog(cmkAlgorithms(this.token), this.store);
   }
 
   private async encryptionKey(p: Principal, keyId: string): Promise<KeyRecord> {
     const rec = await this.keys.get(p, keyId);
+    if (keyKind(rec.key.keyUsage).purpose !== 'encrypt-decrypt') throw new KeyUsageMismatchError(rec.key.keyUsage, 'symmetric encryption');
     assertAllowed(rec.key.keyState, 'Encrypt');
     return rec;
   }
@@ -153,6 +194,8 @@ export class CryptoService {
    */
   private async blobKey(p: Principal, parsed: ParsedBlob, also?: KeyAlsoAction): Promise<KeyRecord> {
     const rec = await this.keys.get(p, parsed.keyId, also);
+    // No ciphertext blob is ever made under a key pair: one naming such a key is forged.
+    if (keyKind(rec.key.keyUsage).purpose !== 'encrypt-decrypt') throw new InvalidCiphertextError('the ciphertext does not verify under this key and encryption context');
     return parsed.keyVersion > rec.key.currentVersion ? this.keys.getUncached(p, parsed.keyId) : rec;
   }
 

@@ -9,11 +9,11 @@ const MAX_DATA_KEY_BYTES = 1024;
  * are, NumberOfBytes wins, as documented (KeySpec must still be a valid name).
  */
 export function dataKeyBytes(keySpec: string | undefined, numberOfBytes: number | undefined): number {
-  if (keySpec !== undefined && !Object.hasOwn(DATA_KEY_SPECS, keySpec)) throw new InvalidParameterError('KeySpec', `KeySpec must be one of ${Object.keys(DATA_KEY_SPECS).join(', ')}`);
+  if (keySpec !== undefined && !Object.hasOwn(DATA_KEY_SPECS, keySpec)) throw new InvalidParameterError('dataKeySpec', (n) => `${n('dataKeySpec')} must be one of ${Object.keys(DATA_KEY_SPECS).join(', ')}`);
   if (numberOfBytes !== undefined) {
-    if (numberOfBytes < 1 || numberOfBytes > MAX_DATA_KEY_BYTES) throw new InvalidParameterError('NumberOfBytes', `NumberOfBytes must be 1..${MAX_DATA_KEY_BYTES}`);
+    if (numberOfBytes < 1 || numberOfBytes > MAX_DATA_KEY_BYTES) throw new InvalidParameterError('dataKeyBytes', (n) => `${n('dataKeyBytes')} must be 1..${MAX_DATA_KEY_BYTES}`);
     return numberOfBytes;
   }
-  if (keySpec === undefined) throw new InvalidParameterError('KeySpec', 'one of KeySpec and NumberOfBytes is required');
+  if (keySpec === undefined) throw new InvalidParameterError('dataKeySpec', (n) => `one of ${n('dataKeySpec')} and ${n('dataKeyBytes')} is required`);
   return DATA_KEY_SPECS[keySpec];
 }

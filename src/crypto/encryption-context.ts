@@ -1,6 +1,7 @@
 import { InvalidParameterError } from '../common/domain-errors';
 
-export const MAX_CONTEXT_CHARS = 1024;
+/** The longest context any face allows; each face checks its own, possibly shorter, bound first. */
+export const MAX_CONTEXT_CHARS = 8192;
 
 const WS = new Set([' ', '\t', '\n', '\r']);
 
@@ -37,13 +38,13 @@ function members(raw: string, field: string): Map<string, string> {
     skip();
     let value: string;
     if (raw[i] === '"') value = JSON.stringify(string());
-    else if (raw[i] === '{' || raw[i] === '[') throw new InvalidParameterError(field, `${field} must be a flat JSON object: the value of ${JSON.stringify(key)} is an ${raw[i] === '{' ? 'object' : 'array'}`, 'value');
+    else if (raw[i] === '{' || raw[i] === '[') throw new InvalidParameterError(field, (n) => `${n(field)} must be a flat JSON object: the value of ${JSON.stringify(key)} is an ${raw[i] === '{' ? 'object' : 'array'}`, 'value');
     else {
       const start = i;
       while (i < raw.length && raw[i] !== ',' && raw[i] !== '}' && !WS.has(raw[i])) i++;
       value = raw.slice(start, i);
     }
-    if (out.has(key)) throw new InvalidParameterError(field, `${field} gives the key ${JSON.stringify(key)} more than once`, 'value');
+    if (out.has(key)) throw new InvalidParameterError(field, (n) => `${n(field)} gives the key ${JSON.stringify(key)} more than once`, 'value');
     out.set(key, value);
     skip();
     if (raw[i++] === '}') return out;
@@ -51,22 +52,22 @@ function members(raw: string, field: string): Map<string, string> {
 }
 
 /**
- * The EncryptionContext parameter (a flat JSON object as a string, at most 1024 characters)
+ * The EncryptionContext parameter (a flat JSON object as a string, at most MAX_CONTEXT_CHARS)
  * in canonical form: keys sorted (UTF-16 order), no whitespace, strings as JSON.stringify
  * writes them, other values as sent. Key order and spacing do not matter; an absent, empty
  * or `{}` context are the same. Returned as the AAD suffix. For string values this is
  * byte for byte what earlier versions made, so their ciphertexts still open.
  */
-export function contextAad(raw: string | undefined, field = 'EncryptionContext'): Buffer {
+export function contextAad(raw: string | undefined, field = 'encryptionContext'): Buffer {
   if (raw === undefined || raw === '') return Buffer.alloc(0);
-  if (raw.length > MAX_CONTEXT_CHARS) throw new InvalidParameterError(field, `${field} is longer than ${MAX_CONTEXT_CHARS} characters`);
+  if (raw.length > MAX_CONTEXT_CHARS) throw new InvalidParameterError(field, (n) => `${n(field)} is longer than ${MAX_CONTEXT_CHARS} characters`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new InvalidParameterError(field, `${field} is not valid JSON`);
+    throw new InvalidParameterError(field, (n) => `${n(field)} is not valid JSON`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidParameterError(field, `${field} must be a JSON object of key/value pairs`);
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new InvalidParameterError(field, (n) => `${n(field)} must be a JSON object of key/value pairs`);
   const pairs = members(raw, field);
   if (pairs.size === 0) return Buffer.alloc(0);
   const keys = [...pairs.keys()].sort();

@@ -18,7 +18,7 @@ type RsaAlgorithm = Exclude<EncryptionAlgorithm, Sm2Algorithm>;
 const DEFAULT_ALGORITHM = 'SM2';
 /** An RSA-2048 SPKI PEM is about 450 characters, an SM2 one about 180. */
 const MAX_PEM_CHARS = 4096;
-const KEY = 'EncryptionPublicKey';
+const KEY = 'encryptionPublicKey';
 
 const RSA_ENCRYPTION = Buffer.from('2a864886f70d010101', 'hex'); // 1.2.840.113549.1.1.1
 const EC_PUBLIC_KEY = Buffer.from('2a8648ce3d0201', 'hex'); // 1.2.840.10045.2.1
@@ -45,20 +45,20 @@ export interface RecipientKey {
 /** The caller's key, checked against the algorithm; undefined without a key (Plaintext is then answered as is). */
 export function recipientKey(pem: string | undefined, algorithm: string | undefined): RecipientKey | undefined {
   if (algorithm && !(ENCRYPTION_ALGORITHMS as readonly string[]).includes(algorithm)) {
-    throw new InvalidParameterError('EncryptionAlgorithm', `EncryptionAlgorithm must be one of ${ENCRYPTION_ALGORITHMS.join(', ')}`);
+    throw new InvalidParameterError('encryptionAlgorithm', (n) => `${n('encryptionAlgorithm')} must be one of ${ENCRYPTION_ALGORITHMS.join(', ')}`);
   }
   if (!pem) return undefined;
-  if (pem.length > MAX_PEM_CHARS) throw new InvalidParameterError(KEY, `${KEY} is longer than ${MAX_PEM_CHARS} characters`);
+  if (pem.length > MAX_PEM_CHARS) throw new InvalidParameterError(KEY, (n) => `${n(KEY)} is longer than ${MAX_PEM_CHARS} characters`);
   const spki = parseSpkiPem(pem, KEY);
   const kind = isSm2Key(spki) ? 'SM2' : spki.algorithm.equals(RSA_ENCRYPTION) ? 'RSA' : undefined;
-  if (!kind) throw new InvalidParameterError(KEY, `${KEY} must be an RSA-2048 or SM2 public key`);
+  if (!kind) throw new InvalidParameterError(KEY, (n) => `${n(KEY)} must be an RSA-2048 or SM2 public key`);
   const alg = (algorithm || DEFAULT_ALGORITHM) as EncryptionAlgorithm;
   if (isSm2Algorithm(alg)) {
     if (kind === 'SM2') return sm2Recipient(spki, alg);
-    throw new InvalidParameterError(KEY, algorithm ? `EncryptionAlgorithm ${alg} needs an SM2 public key` : `EncryptionAlgorithm defaults to SM2; for an RSA key name one of ${Object.keys(RSA_SCHEMES).join(', ')}`);
+    throw new InvalidParameterError(KEY, (n) => (algorithm ? `${n('encryptionAlgorithm')} ${alg} needs an SM2 public key` : `${n('encryptionAlgorithm')} defaults to SM2; for an RSA key name one of ${Object.keys(RSA_SCHEMES).join(', ')}`));
   }
   if (kind === 'RSA') return rsaRecipient(spki, alg);
-  throw new InvalidParameterError(KEY, `EncryptionAlgorithm ${alg} needs an RSA public key`);
+  throw new InvalidParameterError(KEY, (n) => `${n('encryptionAlgorithm')} ${alg} needs an RSA public key`);
 }
 
 const isSm2Algorithm = (alg: EncryptionAlgorithm): alg is Sm2Algorithm => alg === 'SM2' || alg === 'SM2_C1C3C2_ASN1';
@@ -71,7 +71,7 @@ function isSm2Key(spki: Spki): boolean {
 
 function sm2Recipient(spki: Spki, alg: Sm2Algorithm): RecipientKey {
   const point = spki.publicKey.toString('hex');
-  if (!onSm2Curve(point)) throw new InvalidParameterError(KEY, `${KEY} is not a point on the SM2 curve`);
+  if (!onSm2Curve(point)) throw new InvalidParameterError(KEY, (n) => `${n(KEY)} is not a point on the SM2 curve`);
   const asn1 = alg === 'SM2_C1C3C2_ASN1';
   return {
     assertFits: () => undefined,
@@ -96,10 +96,10 @@ function rsaRecipient(spki: Spki, alg: RsaAlgorithm): RecipientKey {
   try {
     key = crypto.createPublicKey({ key: spki.der, format: 'der', type: 'spki' });
   } catch {
-    throw new InvalidParameterError(KEY, `${KEY} is not a valid RSA public key`);
+    throw new InvalidParameterError(KEY, (n) => `${n(KEY)} is not a valid RSA public key`);
   }
   const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (bits !== RSA_BYTES * 8) throw new InvalidParameterError(KEY, `${KEY} is a ${bits}-bit RSA key; only RSA-2048 keys are supported`);
+  if (bits !== RSA_BYTES * 8) throw new InvalidParameterError(KEY, (n) => `${n(KEY)} is a ${bits}-bit RSA key; only RSA-2048 keys are supported`);
   const { padding, oaepHash, overhead } = RSA_SCHEMES[alg];
   const max = RSA_BYTES - overhead;
   const assertFits = (bytes: number) => {

@@ -43,13 +43,13 @@ function readTlv(der: Buffer, at: number, field: string): Tlv {
   return { tag, value: der.subarray(start, start + length), end: start + length };
 }
 
-const malformed = (field: string) => new InvalidParameterError(field, `${field} is not a valid DER SubjectPublicKeyInfo`);
+const malformed = (field: string) => new InvalidParameterError(field, (n) => `${n(field)} is not a valid DER SubjectPublicKeyInfo`);
 
 /** Reads `-----BEGIN PUBLIC KEY-----` PEM text; whitespace inside the base64 body (line breaks or spaces) is ignored. */
 export function parseSpkiPem(pem: string, field: string): Spki {
   const m = PEM.exec(pem.trim());
   const body = m?.[1].replace(/\s+/g, '') ?? '';
-  if (!m || body === '' || !B64.test(body)) throw new InvalidParameterError(field, `${field} must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----)`);
+  if (!m || body === '' || !B64.test(body)) throw new InvalidParameterError(field, (n) => `${n(field)} must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----)`);
   const der = Buffer.from(body, 'base64');
   const outer = readTlv(der, 0, field);
   if (outer.tag !== SEQUENCE || outer.end !== der.length) throw malformed(field);

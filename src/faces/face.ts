@@ -1,10 +1,13 @@
 import type { Type } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Policy } from '../accounts/policy';
+import type { KmsConfig } from '../config/config';
 
 /** Answers the requests routed to a face, errors included. */
 export interface FaceHandler {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  /** The face's OpenAPI 3 document, for faces that describe themselves (served at /_kms/openapi/<name>.json). */
+  openapi?(): Record<string, unknown>;
 }
 
 /**
@@ -38,7 +41,7 @@ export interface Face {
   /** The language stored sub-user policies are written in; exactly one face provides it. */
   readonly policyLanguage?: PolicyLanguage;
   /** Run once in the primary process before workers start (state shared between workers). */
-  servePrimary?(): void;
+  servePrimary?(cfg: KmsConfig): void;
 }
 
 /** Injection tokens: the registered faces, and the policy language of stored policies. */

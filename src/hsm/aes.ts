@@ -1,5 +1,6 @@
 import * as pkcs11 from 'pkcs11js';
 import { HsmDataInvalidError, HsmMechanismError, ckrOf } from './hsm-errors';
+import { TemplateAdapter, asIs } from './key-pair';
 import { Handle, Pkcs11 } from './token';
 
 /** AES family: key generation and AES-GCM, all inside the token. */
@@ -33,8 +34,8 @@ export function aesKeyTemplate(id: Buffer, label: string, bytes: 16 | 24 | 32): 
   ];
 }
 
-export function generateAesKey(m: Pkcs11, session: Handle, id: Buffer, label: string, bytes: 16 | 24 | 32): Handle {
-  return m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, aesKeyTemplate(id, label, bytes));
+export function generateAesKey(m: Pkcs11, session: Handle, id: Buffer, label: string, bytes: 16 | 24 | 32, adapt: TemplateAdapter = asIs): Handle {
+  return m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, adapt(aesKeyTemplate(id, label, bytes)));
 }
 
 function gcm(iv: Buffer, aad: Buffer): pkcs11.Mechanism {
@@ -70,4 +71,10 @@ export async function gcmDecrypt(m: Pkcs11, s: Handle, key: Handle, iv: Buffer, 
 
 export function generateRandom(m: Pkcs11, s: Handle, bytes: number): Buffer {
   return m.C_GenerateRandom(s, Buffer.alloc(bytes));
+}
+
+/** An AES key object made from caller material (a plain import): the same attributes as a generated key. */
+export function createAesKeyFromValue(m: Pkcs11, session: Handle, id: Buffer, label: string, value: Buffer, adapt: TemplateAdapter = asIs): Handle {
+  const template = aesKeyTemplate(id, label, value.length as 16 | 24 | 32).filter((a) => a.type !== pkcs11.CKA_VALUE_LEN);
+  return m.C_CreateObject(session, [...adapt(template), { type: pkcs11.CKA_VALUE, value }]);
 }

@@ -3,7 +3,7 @@ import { Token } from './token';
 
 /** The token mechanisms each CMK algorithm needs: generation inside the token, then the cipher of the ciphertext blob. */
 const NEEDS = {
-  AES_256: [pkcs11.CKM_AES_KEY_GEN, pkcs11.CKM_AES_GCM],
+  'aes-256': [pkcs11.CKM_AES_KEY_GEN, pkcs11.CKM_AES_GCM],
 } as const;
 export type CmkAlgorithm = keyof typeof NEEDS;
 

@@ -1,4 +1,5 @@
 import * as pkcs11 from 'pkcs11js';
+import { TemplateAdapter, asIs } from './key-pair';
 import { Handle, Pkcs11 } from './token';
 
 /** HMAC-SHA256 inside the token: a generic secret that can only sign and verify. */
@@ -28,8 +29,8 @@ export function hmacKeyTemplate(id: Buffer, label: string): pkcs11.Template {
   ];
 }
 
-export function generateHmacKey(m: Pkcs11, s: Handle, id: Buffer, label: string): Handle {
-  return m.C_GenerateKey(s, { mechanism: pkcs11.CKM_GENERIC_SECRET_KEY_GEN }, hmacKeyTemplate(id, label));
+export function generateHmacKey(m: Pkcs11, s: Handle, id: Buffer, label: string, adapt: TemplateAdapter = asIs): Handle {
+  return m.C_GenerateKey(s, { mechanism: pkcs11.CKM_GENERIC_SECRET_KEY_GEN }, adapt(hmacKeyTemplate(id, label)));
 }
 
 export function hmacSign(m: Pkcs11, s: Handle, key: Handle, data: Buffer): Buffer {
@@ -47,4 +48,10 @@ export function hmacVerify(m: Pkcs11, s: Handle, key: Handle, data: Buffer, mac:
     if ((e as { code?: number }).code === pkcs11.CKR_SIGNATURE_INVALID) return false;
     throw e;
   }
+}
+
+/** An HMAC key object made from caller material (a plain import): the same attributes as a generated key. */
+export function createHmacKeyFromValue(m: Pkcs11, s: Handle, id: Buffer, label: string, value: Buffer, adapt: TemplateAdapter = asIs): Handle {
+  const template = hmacKeyTemplate(id, label).filter((a) => a.type !== pkcs11.CKA_VALUE_LEN);
+  return m.C_CreateObject(s, [...adapt(template), { type: pkcs11.CKA_VALUE, value }]);
 }

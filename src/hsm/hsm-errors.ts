@@ -25,7 +25,12 @@ export class HsmHandleInvalidError extends HsmError {}
 /** No object with the requested CKA_ID exists on the token. */
 export class HsmObjectNotFoundError extends HsmError {}
 /** The token rejected input data: a wrong GCM tag or AAD, a bad length. */
-export class HsmDataInvalidError extends HsmError {}
+export class HsmDataInvalidError extends HsmError {
+  /** The data's length does not fit the mechanism (a block mode without padding), rather than its content. */
+  get badLength(): boolean {
+    return this.ckr === pkcs11.CKR_DATA_LEN_RANGE || this.ckr === pkcs11.CKR_ENCRYPTED_DATA_LEN_RANGE;
+  }
+}
 /** The token does not implement the mechanism or its parameters. */
 export class HsmMechanismError extends HsmError {}
 

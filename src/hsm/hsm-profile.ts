@@ -1,5 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { GmMechanisms, parseGmMechanisms } from './gm-mechanisms';
 
 /**
  * How to reach one PKCS#11 token. Profiles live in `hsm-config/*.json`; the format is
@@ -13,6 +14,8 @@ export interface HsmProfile {
   token: { label?: string; serial?: string; slotId?: number };
   /** Where the user PIN comes from when neither KMS_HSM_PIN nor KMS_HSM_PIN_FILE is set. */
   pinFile?: string;
+  /** Where the security officer's PIN comes from when neither KMS_HSM_SO_PIN nor KMS_HSM_SO_PIN_FILE is set (wrapped storage's set-up only). */
+  soPinFile?: string;
   /** Upper bound of open sessions, besides the long-lived login session. */
   maxSessions: number;
   /** "sync" blocks the event loop for each call (fastest on a local token); "async" for network HSMs. */
@@ -21,6 +24,8 @@ export interface HsmProfile {
   reloadIntervalMs: number;
   /** Environment the module needs before it is loaded (e.g. SOFTHSM2_CONF). */
   env: Record<string, string>;
+  /** Vendor mechanism ids for SM2 and SM4 on a GM-certified HSM; empty for tokens without them. */
+  gm: GmMechanisms;
 }
 
 export class HsmProfileError extends Error {}
@@ -46,15 +51,18 @@ export function parseProfile(raw: unknown, source: string, baseDir: string): Hsm
   if (!Number.isInteger(reload) || (reload as number) < 100) fail('reloadIntervalMs must be an integer >= 100');
   const env = (o.env ?? {}) as Record<string, unknown>;
   for (const [k, v] of Object.entries(env)) if (typeof v !== 'string') fail(`env.${k} must be a string`);
+  const gm = parseGmMechanisms(o.gm, fail);
   return {
     name: typeof o.name === 'string' ? o.name : path.basename(source, '.json'),
     module: o.module as string,
     token: { label: t.label as string | undefined, serial: t.serial as string | undefined, slotId: t.slotId as number | undefined },
     pinFile: typeof o.pinFile === 'string' ? path.resolve(baseDir, o.pinFile) : undefined,
+    soPinFile: typeof o.soPinFile === 'string' ? path.resolve(baseDir, o.soPinFile) : undefined,
     maxSessions: maxSessions as number,
     callMode: callMode as 'sync' | 'async',
     reloadIntervalMs: reload as number,
     env: env as Record<string, string>,
+    gm,
   };
 }
 

@@ -38,3 +38,10 @@ export function resolveHsm(cfg: KmsConfig): HsmSetup {
   }
   return { profile, pin };
 }
+
+/** The security officer's PIN, if given: KMS_HSM_SO_PIN, else KMS_HSM_SO_PIN_FILE, else the profile's soPinFile. Read only when needed. */
+export function resolveSoPin(cfg: KmsConfig, profile: HsmProfile): string | undefined {
+  if (cfg.hsmSoPin) return cfg.hsmSoPin;
+  const file = cfg.hsmSoPinFile ?? profile.soPinFile;
+  return file ? readPinFile(file) : undefined;
+}

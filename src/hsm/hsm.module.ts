@@ -1,9 +1,10 @@
 import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
-import { resolveHsm } from './hsm-setup';
+import { resolveHsm, resolveSoPin } from './hsm-setup';
 import { KeyStore } from './key-store';
 import { Token } from './token';
 import { TokenKeyStore } from './token-key-store';
+import { WrappedMaterial } from './wrapped-material';
 
 class HsmLifecycle implements OnApplicationShutdown {
   constructor(@Inject(Token) private readonly token: Token) {}
@@ -25,9 +26,14 @@ class HsmLifecycle implements OnApplicationShutdown {
         return token;
       },
     },
-    { provide: KeyStore, inject: [Token], useFactory: (t: Token) => new TokenKeyStore(t) },
+    {
+      provide: WrappedMaterial,
+      inject: [KMS_CONFIG, Token],
+      useFactory: (cfg: KmsConfig, t: Token) => new WrappedMaterial(t, cfg.keyCacheEntries, () => resolveSoPin(cfg, resolveHsm(cfg).profile)),
+    },
+    { provide: KeyStore, inject: [KMS_CONFIG, Token, WrappedMaterial], useFactory: (cfg: KmsConfig, t: Token, w: WrappedMaterial) => new TokenKeyStore(t, cfg.keyStorage, w) },
     HsmLifecycle,
   ],
-  exports: [Token, KeyStore],
+  exports: [Token, KeyStore, WrappedMaterial],
 })
 export class HsmModule {}

@@ -10,6 +10,14 @@ export class SessionPool {
 
   constructor(private readonly max: number, private readonly openSession: () => Buffer, private readonly closeSession: (s: Buffer) => void) {}
 
+  /** Sessions open and lent out now, and callers waiting for one (for the metrics). */
+  get inUse(): number {
+    return this.open - this.idle.length;
+  }
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   /** Returns an idle session or opens one; undefined when the pool is exhausted. */
   tryAcquire(): Buffer | undefined {
     const s = this.idle.pop();

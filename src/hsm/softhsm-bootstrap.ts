@@ -42,10 +42,13 @@ export function ensureEmbeddedSoftHsm(dataDir: string): HsmProfile {
     module,
     token: { label: EMBEDDED_TOKEN_LABEL },
     pinFile,
+    soPinFile,
     maxSessions: 16,
     callMode: 'sync',
     reloadIntervalMs: 2000,
     env: { SOFTHSM2_CONF: conf },
+    // SoftHSM has no SM2, SM3 or SM4 mechanisms.
+    gm: {},
   };
   if (fs.existsSync(pinFile)) return profile;
 

@@ -1,5 +1,6 @@
 import * as pkcs11 from 'pkcs11js';
 import { Log } from '../common/logger';
+import { GmMechanisms } from './gm-mechanisms';
 import { HandleCache } from './handle-cache';
 import { HsmProfile } from './hsm-profile';
 import { HsmError, HsmHandleInvalidError, HsmLoginError, HsmObjectNotFoundError, TokenUnavailableError, ckrName, ckrOf, isRecoverable, translate } from './hsm-errors';
@@ -9,11 +10,29 @@ import { tokenLabel } from './softhsm-bootstrap';
 export type Pkcs11 = pkcs11.PKCS11;
 export type Handle = Buffer;
 /** One Cryptoki call sequence on a session; `async` says which pkcs11js variants to use. */
+/** A CKA_ID no object has (the service's ids are UUIDs and names). */
+const NO_OBJECT_ID = Buffer.from('kms-no-such-object');
+
 export type TokenOp<T> = (m: Pkcs11, session: Handle, async: boolean) => T | Promise<T>;
+
+/** A session kept out of the pool for one multi-part operation, with the key object it runs on. */
+export interface HeldSession {
+  readonly m: Pkcs11;
+  readonly session: Handle;
+  readonly key: Handle;
+}
 
 const START_ATTEMPTS = 5;
 const START_RETRY_MS = 200;
 
+/** What the metrics show of a token's session pool and handle cache. */
+export interface TokenStats {
+  sessionsMax: number;
+  sessionsInUse: number;
+  sessionsWaiting: number;
+  handleHits: number;
+  handleMisses: number;
+}
 
 /**
  * One PKCS#11 token, as Cosmian's HSM crate does it: a long-lived login session, a fresh
@@ -28,12 +47,14 @@ export class Token {
   private pool: SessionPool | null = null;
   private readonly handles = new HandleCache();
   private mechs = new Set<number>();
+  private slot: Handle | null = null;
   private up = false;
   private downReason = 'not started';
   private reloadTimer: NodeJS.Timeout | null = null;
   private lastAttempt = 0;
   private fatal: Error | null = null;
   private stopped = false;
+  private generation = 0;
 
   constructor(private readonly profile: HsmProfile, private readonly pin: string) {}
 
@@ -43,8 +64,68 @@ export class Token {
   get async(): boolean {
     return this.profile.callMode === 'async';
   }
+  /** What the metrics show of the pool and the handle cache; read at scrape time, never on the request path. */
+  stats(): TokenStats {
+    return { sessionsMax: this.profile.maxSessions, sessionsInUse: this.pool?.inUse ?? 0, sessionsWaiting: this.pool?.waiting ?? 0, handleHits: this.handles.hits, handleMisses: this.handles.misses };
+  }
+  /** The PKCS#11 library's path, for the one call pkcs11js cannot make (nested-template.ts). */
+  get modulePath(): string {
+    return this.profile.module;
+  }
   supports(mechanism: number): boolean {
     return this.mechs.has(mechanism);
+  }
+  /**
+   * Changes whenever the session objects of this process are gone: at each (re)connect, and
+   * after the security officer logged in (C_Logout destroys private session objects).
+   */
+  get epoch(): number {
+    return this.generation;
+  }
+
+  /**
+   * Runs `op` on the long-lived login session, for session objects that must outlive the call
+   * (unwrapped keys): those made on a pooled session die when the pool discards it. Sync
+   * calls only, so that no other call uses the session meanwhile.
+   */
+  onKeeperSession<T>(op: (m: Pkcs11, session: Handle) => T): T {
+    this.ready();
+    try {
+      return op(this.m!, this.loginSession!);
+    } catch (e) {
+      throw this.failure(e);
+    }
+  }
+
+  /**
+   * Runs `op` (sync calls only) logged in as the security officer on the login session, then
+   * logs the user in again. Meanwhile the whole process is logged out, and afterwards its
+   * private session objects are gone (the epoch changes): for set-up and the CLI only.
+   */
+  asSecurityOfficer<T>(soPin: string, op: (m: Pkcs11, session: Handle) => T): T {
+    this.ready();
+    const m = this.m!;
+    const s = this.loginSession!;
+    m.C_Logout(s);
+    try {
+      m.C_Login(s, pkcs11.CKU_SO, soPin);
+      try {
+        return op(m, s);
+      } finally {
+        m.C_Logout(s);
+      }
+    } catch (e) {
+      throw translate(e);
+    } finally {
+      m.C_Login(s, pkcs11.CKU_USER, this.pin);
+      this.handles.clear();
+      this.generation++;
+    }
+  }
+
+  /** The vendor SM2/SM4 mechanisms the profile declares (not yet checked against the token's list). */
+  get gm(): GmMechanisms {
+    return this.profile.gm;
   }
 
   /**
@@ -112,9 +193,65 @@ export class Token {
     }
   }
 
+  /**
+   * Opens a session of its own (outside the pool, so that long multi-part operations do not
+   * starve single calls) on the object whose CKA_ID is `target` (or that `target` finds), and
+   * runs `init` on it. The caller releases it.
+   */
+  async hold(target: Buffer | ((m: Pkcs11, session: Handle) => Handle), init: (m: Pkcs11, session: Handle, key: Handle) => void): Promise<HeldSession> {
+    this.ready();
+    const m = this.m!;
+    let session: Handle;
+    try {
+      session = m.C_OpenSession(this.slot!, pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION);
+    } catch (e) {
+      throw this.failure(e);
+    }
+    try {
+      const key = Buffer.isBuffer(target) ? this.find(m, session, target) : target(m, session);
+      init(m, session, key);
+      return { m, session, key };
+    } catch (e) {
+      this.release({ m, session, key: Buffer.alloc(0) });
+      throw this.failure(e);
+    }
+  }
+
+  /** Runs one step of a held session's operation; a device failure starts recovery as for pooled calls. */
+  step<T>(held: HeldSession, op: (m: Pkcs11, session: Handle) => T): T {
+    // After a reload the held session belongs to a module that is gone.
+    if (held.m !== this.m) throw new TokenUnavailableError('the token was reloaded during the operation');
+    try {
+      return op(held.m, held.session);
+    } catch (e) {
+      throw this.failure(e);
+    }
+  }
+
+  /** Closes a held session (which ends any operation still active on it). */
+  release(held: HeldSession): void {
+    if (held.m !== this.m) return;
+    try {
+      held.m.C_CloseSession(held.session);
+    } catch {
+      /* already closed with its module */
+    }
+  }
+
   /** Whether an object with this CKA_ID exists (not cached: used on slow paths only). */
   async exists(id: Buffer): Promise<boolean> {
     return this.exec((m, s) => this.findAll(m, s, id).length > 0);
+  }
+
+  /**
+   * Call in a session before creating or destroying a token object. SoftHSM's file store
+   * re-reads its list of objects only when the token's generation counter moved since this
+   * process last listed, and a write adopts the counter as it finds it: objects another
+   * process (a worker, the CLI) made since this one last listed would stay unseen by it. A
+   * search that matches nothing lists first.
+   */
+  seeOtherWriters(m: Pkcs11, s: Handle): void {
+    this.findAll(m, s, NO_OBJECT_ID);
   }
 
   forget(id: Buffer): void {
@@ -247,7 +384,9 @@ export class Token {
       this.mechs = new Set(m.C_GetMechanismList(slot));
       this.m = m;
       this.loginSession = login;
+      this.slot = slot;
       this.pool = new SessionPool(this.profile.maxSessions, () => m.C_OpenSession(slot, flags), (s) => m.C_CloseSession(s));
+      this.generation++;
       this.up = true;
     } catch (e) {
       try {

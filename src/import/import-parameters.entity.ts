@@ -2,7 +2,7 @@ import { Column, Entity, PrimaryColumn } from 'typeorm';
 import { bigintNumber } from '../persistence/columns';
 
 /**
- * The one valid set of import parameters of an EXTERNAL key (GetParametersForImport): the
+ * The one valid set of import parameters of an imported key (GetParametersForImport): the
  * RSA wrapping key pair lives in the token under `wrapping_key_id` (its CKA_ID), and only a
  * hash of the ImportToken is kept. A newer call replaces the row and destroys the old pair;
  * a successful import, or the last failed attempt allowed, removes it and destroys the pair.

@@ -1,31 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Between, DataSource, EntityManager, IsNull, LessThanOrEqual, MoreThan } from 'typeorm';
-import { KeyBindingEntity } from '../keys/key-binding.entity';
+import { DataSource, EntityManager, LessThanOrEqual, MoreThan } from 'typeorm';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
+import { KeyRepository, LOST, ReadFields } from '../keys/key.repository';
 import { ImportParametersEntity } from './import-parameters.entity';
 
 /** What a material write is conditional on: the key's row as the writer read it. */
-type ReadKey = Pick<KeyEntity, 'keyId' | 'keyState' | 'validTo' | 'materialCheck' | 'currentVersion'>;
+const MATERIAL_READ: ReadFields = ['keyState', 'validTo', 'materialCheck', 'currentVersion'];
 
-const asRead = (k: ReadKey) => ({ keyId: k.keyId, keyState: k.keyState, validTo: k.validTo, materialCheck: k.materialCheck ?? IsNull(), currentVersion: k.currentVersion });
-
-/** Every SQL statement of key material import. */
+/**
+ * Every SQL statement of key material import about its own rows (import parameters, the
+ * versions of imported material); the key's row itself is written through its owner, KeyRepository.
+ */
 @Injectable()
 export class ImportRepository {
-  constructor(@Inject(DataSource) private readonly ds: DataSource) {}
-
-  /** The key's row itself, not the cache: material writes are conditional on what they read. */
-  key(keyId: string): Promise<KeyEntity | null> {
-    return this.ds.getRepository(KeyEntity).findOneBy({ keyId });
-  }
-
-  isBound(keyId: string): Promise<boolean> {
-    return this.ds.getRepository(KeyBindingEntity).existsBy({ keyId });
-  }
+  constructor(
+    @Inject(DataSource) private readonly ds: DataSource,
+    private readonly keys: KeyRepository,
+  ) {}
 
   parameters(keyId: string): Promise<ImportParametersEntity | null> {
     return this.ds.getRepository(ImportParametersEntity).findOneBy({ keyId });
+  }
+
+  /** The parameters with this token hash, if any (read only when an import is refused: the column has no index). */
+  parametersOfToken(tokenHash: string): Promise<ImportParametersEntity | null> {
+    return this.ds.getRepository(ImportParametersEntity).findOneBy({ tokenHash });
   }
 
   hasParameters(keyId: string, wrappingKeyId: string): Promise<boolean> {
@@ -35,21 +35,24 @@ export class ImportRepository {
   /**
    * Makes `row` the key's one set of parameters and returns the wrapping key id it replaced.
    * Each write is conditional on the row read before it, so of two concurrent calls each
-   * learns exactly which pair it displaced, and no pair is left without its row.
+   * learns exactly which pair it displaced, and no pair is left without its row. A lost write
+   * is retried as the key's row writes are (KeyRepository.retry).
+   * `written` runs in the same transaction once the row is in (the wrapping key's note is settled there).
    */
-  putParameters(row: ImportParametersEntity): Promise<string | null> {
+  putParameters(row: ImportParametersEntity, written: (m: EntityManager) => Promise<void>): Promise<string | null> {
     return this.ds.transaction(async (m) => {
       const repo = m.getRepository(ImportParametersEntity);
-      for (;;) {
+      const replaced = await this.keys.retry('GetImportParameters', async () => {
         const old = await repo.findOneBy({ keyId: row.keyId });
         if (old) {
           const r = await repo.update({ keyId: row.keyId, wrappingKeyId: old.wrappingKeyId }, row);
-          if (r.affected) return old.wrappingKeyId;
-        } else {
-          await m.createQueryBuilder().insert().into(ImportParametersEntity).values(row).orIgnore().execute();
-          if (await repo.existsBy({ keyId: row.keyId, wrappingKeyId: row.wrappingKeyId })) return null;
+          return r.affected ? old.wrappingKeyId : LOST;
         }
-      }
+        await m.createQueryBuilder().insert().into(ImportParametersEntity).values(row).orIgnore().execute();
+        return (await repo.existsBy({ keyId: row.keyId, wrappingKeyId: row.wrappingKeyId })) ? null : LOST;
+      });
+      await written(m);
+      return replaced;
     });
   }
 
@@ -59,14 +62,14 @@ export class ImportRepository {
    * A compare-and-set on the count read, so concurrent attempts get distinct numbers.
    */
   claimAttempt(p: ImportParametersEntity, max: number): Promise<number | null> {
-    return this.ds.transaction(async (m) => {
+    return this.ds.transaction((m) => {
       const repo = m.getRepository(ImportParametersEntity);
-      for (;;) {
+      return this.keys.retry('Import', async () => {
         const row = await repo.findOneBy({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId });
         if (!row || row.attempts >= max) return null;
         const r = await repo.update({ keyId: p.keyId, wrappingKeyId: p.wrappingKeyId, attempts: row.attempts }, { attempts: row.attempts + 1 });
-        if (r.affected) return row.attempts + 1;
-      }
+        return r.affected ? row.attempts + 1 : LOST;
+      });
     });
   }
 
@@ -96,39 +99,27 @@ export class ImportRepository {
   }
 
   /** PendingImport -> Enabled with `version` as version 1, if the key is as the caller read it. */
-  async activate(m: EntityManager, key: ReadKey, version: KeyVersionEntity, patch: Pick<KeyEntity, 'validTo' | 'materialCheck'>): Promise<boolean> {
-    const r = await m.update(KeyEntity, asRead(key), { ...patch, keyState: 'Enabled', currentVersion: version.version, updatedAt: version.createdAt });
-    if (!r.affected) return false;
+  async activate(m: EntityManager, key: KeyEntity, version: KeyVersionEntity, patch: Pick<KeyEntity, 'validTo' | 'materialCheck'>): Promise<boolean> {
+    if (!(await this.keys.compareAndSet(m, key, MATERIAL_READ, { ...patch, keyState: 'Enabled', currentVersion: version.version, updatedAt: version.createdAt }))) return false;
     await m.insert(KeyVersionEntity, version);
     return true;
   }
 
   /** A new ValidTo for material the key still has, if the key is as the caller read it. */
-  async renew(m: EntityManager, key: ReadKey, validTo: number, now: number): Promise<boolean> {
-    const r = await m.update(KeyEntity, asRead(key), { validTo, updatedAt: now });
-    return (r.affected ?? 0) > 0;
+  renew(m: EntityManager, key: KeyEntity, validTo: number, now: number): Promise<boolean> {
+    return this.keys.compareAndSet(m, key, MATERIAL_READ, { validTo, updatedAt: now });
   }
 
   /**
    * Forgets the key's material, if the key is as the caller read it: no version, no expiry,
    * and PendingImport (a key pending deletion stays so). Returns the versions removed.
    */
-  async clearMaterial(m: EntityManager, key: ReadKey, now: number): Promise<KeyVersionEntity[] | null> {
+  async clearMaterial(m: EntityManager, key: KeyEntity, now: number): Promise<KeyVersionEntity[] | null> {
     const keyState = key.keyState === 'PendingDelete' ? 'PendingDelete' : 'PendingImport';
-    const r = await m.update(KeyEntity, asRead(key), { keyState, currentVersion: 0, validTo: 0, updatedAt: now });
-    if (!r.affected) return null;
+    if (!(await this.keys.compareAndSet(m, key, MATERIAL_READ, { keyState, currentVersion: 0, validTo: 0, updatedAt: now }))) return null;
     const versions = await m.findBy(KeyVersionEntity, { keyId: key.keyId });
     await m.delete(KeyVersionEntity, { keyId: key.keyId });
     return versions;
-  }
-
-  /** Keys holding imported material whose ValidTo has passed. */
-  materialExpired(now: number, limit: number): Promise<KeyEntity[]> {
-    return this.ds.getRepository(KeyEntity).find({
-      where: { origin: 'EXTERNAL', currentVersion: MoreThan(0), validTo: Between(1, now) },
-      take: limit,
-      order: { validTo: 'ASC' },
-    });
   }
 
   transaction<T>(fn: (m: EntityManager) => Promise<T>): Promise<T> {

@@ -5,11 +5,11 @@ import { Clock } from '../common/clock';
 import {
   DomainError,
   ImportTokenExpiredError,
+  ImportTokenOtherKeyError,
   MaterialDecryptError,
   InvalidParameterError,
   KeyInUseError,
-  KeyNotFoundError,
-  KeyStateError,
+  KeyBusyError,
   MaterialMismatchError,
   NotExternalKeyError,
   UnsupportedWrappingAlgorithmError,
@@ -20,8 +20,9 @@ import { ImportedMaterial, KeyStore, WRAPPING_ALGORITHMS, WrappingAlgorithm } fr
 import { KeyOperation, assertAllowed } from '../keys/key-states';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
+import { KeyRepository, LOST } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
-import { ChangeFeed } from '../persistence/change-feed';
+import { MaterialJournal } from '../keys/material-journal';
 import { ImportParametersEntity } from './import-parameters.entity';
 import { ImportRepository } from './import.repository';
 
@@ -31,7 +32,7 @@ const PARAMETERS_SECONDS = 86_400;
 const MAX_FAILED_IMPORTS = 5;
 /** The largest ValidTo the document allows. */
 const MAX_VALID_TO = 2_147_443_200;
-const WRAPPING_KEY_SPEC = 'RSA_2048';
+const WRAPPING_KEY_SPEC = 'rsa-2048';
 
 const sha256 = (s: string | Buffer): Buffer => crypto.createHash('sha256').update(s).digest();
 
@@ -63,7 +64,7 @@ export interface ImportInput {
 }
 
 /**
- * BYOK: material an owner brings for an EXTERNAL key. It is encrypted to an RSA key pair made
+ * BYOK: material an owner brings for an imported key. It is encrypted to an RSA key pair made
  * in the token for the purpose, and decrypted by the token straight into the key's
  * non-extractable AES object: the service never holds it. A key keeps the check value of its
  * first material for good, so only the same material can come back after a deletion.
@@ -75,8 +76,9 @@ export class ImportService {
     @Inject(KeyStore) private readonly store: KeyStore,
     private readonly keys: KeysService,
     private readonly repo: ImportRepository,
-    private readonly feed: ChangeFeed,
+    private readonly rows: KeyRepository,
     private readonly clock: Clock,
+    private readonly journal: MaterialJournal,
   ) {}
 
   /** What the token can unwrap imported material with, measured once per process. */
@@ -87,34 +89,37 @@ export class ImportService {
   /** New parameters; the key's previous ones stop working and their key pair is destroyed. */
   async parameters(p: Principal, keyId: string, algorithm: WrappingAlgorithm, keySpec: string): Promise<ImportParameters> {
     if (!WRAPPING_ALGORITHMS.includes(algorithm)) throw new InvalidParameterError('wrappingAlgorithm', `the wrapping algorithm must be one of ${WRAPPING_ALGORITHMS.join(', ')}`);
-    if (keySpec !== WRAPPING_KEY_SPEC) throw new InvalidParameterError('WrappingKeySpec', `WrappingKeySpec must be ${WRAPPING_KEY_SPEC}`);
+    if (keySpec !== WRAPPING_KEY_SPEC) throw new InvalidParameterError('wrappingKeySpec', (n) => `${n('wrappingKeySpec')} must be ${WRAPPING_KEY_SPEC}`);
     await this.externalKey(p, keyId, 'GetImportParameters');
     const supported = await this.store.wrappingAlgorithms();
     if (!supported.includes(algorithm)) throw new UnsupportedWrappingAlgorithmError(algorithm, supported);
     const wrappingKeyId = crypto.randomUUID();
-    const publicKey = await this.store.createWrappingKey({ id: wrappingKeyId }, `kms import ${keyId}`);
     const importToken = crypto.randomBytes(32).toString('base64');
     const now = this.clock.nowSeconds();
-    const row: ImportParametersEntity = {
-      keyId,
-      tokenHash: sha256(importToken).toString('hex'),
-      wrappingAlgorithm: algorithm,
-      wrappingKeySpec: keySpec,
-      wrappingKeyId,
-      publicKey: publicKey.toString('base64'),
-      createdAt: now,
-      expiresAt: now + PARAMETERS_SECONDS,
-      attempts: 0,
-    };
+    await this.journal.begin(wrappingKeyId);
     let replaced: string | null;
+    let row: ImportParametersEntity;
     try {
-      replaced = await this.repo.putParameters(row);
+      const publicKey = await this.store.createWrappingKey({ id: wrappingKeyId }, `kms import ${keyId}`);
+      row = {
+        keyId,
+        tokenHash: sha256(importToken).toString('hex'),
+        wrappingAlgorithm: algorithm,
+        wrappingKeySpec: keySpec,
+        wrappingKeyId,
+        publicKey: publicKey.toString('base64'),
+        createdAt: now,
+        expiresAt: now + PARAMETERS_SECONDS,
+        attempts: 0,
+      };
+      replaced = await this.repo.putParameters(row, (m) => this.journal.settle(m, wrappingKeyId));
     } catch (e) {
       await this.store.destroy({ id: wrappingKeyId }).catch(() => undefined);
+      await this.journal.drop(wrappingKeyId);
       throw e;
     }
     if (replaced) await this.store.destroy({ id: replaced });
-    return { keyId, importToken, publicKey, validTo: row.expiresAt };
+    return { keyId, importToken, publicKey: Buffer.from(row.publicKey, 'base64'), validTo: row.expiresAt };
   }
 
   /**
@@ -126,22 +131,24 @@ export class ImportService {
   async importMaterial(p: Principal, input: ImportInput): Promise<void> {
     const { keyId, validTo } = input;
     const now = this.clock.nowSeconds();
-    if (validTo !== 0 && (validTo <= now || validTo > MAX_VALID_TO)) throw new InvalidParameterError('ValidTo', `ValidTo must be 0 (never expires) or a Unix time after now and at most ${MAX_VALID_TO}`);
+    if (validTo !== 0 && (validTo <= now || validTo > MAX_VALID_TO)) throw new InvalidParameterError('validTo', (n) => `${n('validTo')} must be 0 (never expires) or a Unix time after now and at most ${MAX_VALID_TO}`);
     const key = await this.externalKey(p, keyId, 'Import');
-    // BindCloudResource promises the product that the key's material does not expire.
-    if (validTo !== 0 && (await this.repo.isBound(keyId))) throw new InvalidParameterError('ValidTo', `CMK ${keyId} is used by a cloud product, so its material cannot expire: ValidTo must be 0`);
-    const params = await this.currentParameters(keyId, input.importToken, now);
+    // Refused before the token's work; `record` checks again inside the write.
+    if (validTo !== 0 && (await this.rows.isBound(keyId))) throw boundExpiry(keyId);
+    const params = await this.currentParameters(p, keyId, input.importToken, now);
     const attempt = await this.repo.claimAttempt(params, MAX_FAILED_IMPORTS);
     if (attempt === null) throw expired();
     const bytes = this.cfg.regions.find((r) => r.name === key.region)?.standard === 'GM' ? 16 : 32;
-    const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId, version: 1, wrapped: null, createdAt: now };
+    const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId, version: 1, wrapped: null, publicKey: null, createdAt: now };
     let imported: ImportedMaterial | null = null;
     let activated = false;
+    await this.journal.begin(version.id);
     try {
-      imported = await this.store.importAes({ id: version.id }, `cmk ${keyId} v1`, bytes, { id: params.wrappingKeyId }, params.wrappingAlgorithm as WrappingAlgorithm, input.wrapped, (checkValue) =>
+      imported = await this.store.importAes({ id: version.id, region: key.region }, `cmk ${keyId} v1`, bytes, { id: params.wrappingKeyId }, params.wrappingAlgorithm as WrappingAlgorithm, input.wrapped, (checkValue) =>
         this.takes(key, sha256(checkValue).toString('hex')),
       );
-      activated = await this.record(key, { version, check: sha256(imported.checkValue).toString('hex'), made: imported.kept, validTo, now, params });
+      version.wrapped = imported.wrapped?.toString('base64') ?? null;
+      activated = await this.record(keyId, { version, check: sha256(imported.checkValue).toString('hex'), made: imported.kept, validTo, now, params });
     } catch (e) {
       await this.attemptFailed(params, attempt, e);
       // A newer GetParametersForImport may have destroyed the wrapping key meanwhile.
@@ -149,7 +156,8 @@ export class ImportService {
       throw e;
     } finally {
       // The object made for an activation that another writer overtook.
-      if (imported?.kept && !activated) await this.store.destroy({ id: version.id });
+      if (imported?.kept && !activated) await this.store.destroy({ id: version.id, wrapped: imported.wrapped });
+      if (!activated) await this.journal.drop(version.id);
     }
     await this.destroyWrappingKey(params);
     Log.info('key material imported', { keyId, uin: key.uin, region: key.region, validTo, again: !activated });
@@ -158,23 +166,28 @@ export class ImportService {
   /** Back to PendingImport; the key's check value stays, so only the same material can come back. */
   async deleteMaterial(p: Principal, keyId: string): Promise<void> {
     const key = await this.externalKey(p, keyId, 'DeleteMaterial');
-    if (await this.repo.isBound(keyId)) throw new KeyInUseError(`CMK ${keyId} is used by a cloud product; unbind it first`);
+    // Refused before reaching the token; `dropMaterial` checks again inside the write.
+    if (await this.rows.isBound(keyId)) throw new KeyInUseError(`CMK ${keyId} is used by a cloud product; unbind it first`);
     if (key.currentVersion === 0) return;
     // Reach the token before changing anything: while it is away, answer so and keep the material.
     for (const v of await this.repo.versions(keyId)) await this.store.exists({ id: v.id });
-    if (!(await this.dropMaterial(key))) throw new KeyStateError('changing', 'DeleteMaterial');
+    if (!(await this.dropMaterial(key, true))) throw new KeyBusyError('DeleteMaterial');
   }
 
   /**
    * Removes a key's material: the rows first, in a write conditional on the key being as read
    * (a concurrent re-import or deletion wins), then the token objects. False if it lost. An
    * object the token fails to destroy is unreachable anyway; it is logged and left.
+   * `refuseIfBound`: a binding, checked under the row lock, refuses (KeyInUseError); the
+   * expiry job needs no check, as it reads a nonzero ValidTo and a bind zeroes it.
    */
-  async dropMaterial(key: KeyEntity): Promise<boolean> {
+  async dropMaterial(key: KeyEntity, refuseIfBound = false): Promise<boolean> {
     const versions = await this.repo.transaction(async (m) => {
-      const removed = await this.repo.clearMaterial(m, key, this.clock.nowSeconds());
-      if (removed) await this.feed.publish(m, 'key', key.keyId);
-      return removed;
+      if (refuseIfBound) {
+        await this.rows.lock(m, key.keyId);
+        if (await this.rows.isBound(key.keyId, m)) throw new KeyInUseError(`CMK ${key.keyId} is used by a cloud product; unbind it first`);
+      }
+      return this.repo.clearMaterial(m, key, this.clock.nowSeconds());
     });
     if (!versions) return false;
     for (const v of versions) {
@@ -194,24 +207,28 @@ export class ImportService {
 
   /**
    * Writes the outcome and uses up the ImportToken, in one transaction; true when the new
-   * version became the key's material. Judged once more if another writer came first.
+   * version became the key's material. Judged again on the key as it is now if another writer came first.
    */
-  private async record(read: KeyEntity, o: Outcome, retried = false): Promise<boolean> {
-    const key = retried ? await this.freshExternal(read.keyId, 'Import') : read;
-    const activating = this.takes(key, o.check);
-    // The material went away meanwhile (DeleteImportedKeyMaterial), and no object was made for it.
-    if (activating && !o.made) throw new KeyStateError('changing', 'Import');
-    const done = await this.repo.transaction(async (m) => {
-      const written = activating ? await this.repo.activate(m, key, o.version, { validTo: o.validTo, materialCheck: o.check }) : await this.repo.renew(m, key, o.validTo, o.now);
-      if (!written) return false;
-      // Another import with the same ImportToken succeeded first, or a newer call replaced it.
-      if (!(await this.repo.consumeParameters(m, o.params))) throw expired();
-      await this.feed.publish(m, 'key', key.keyId);
-      return true;
+  private record(keyId: string, o: Outcome): Promise<boolean> {
+    return this.rows.write(keyId, 'Import', async (key) => {
+      checkExternal(key, 'Import');
+      const activating = this.takes(key, o.check);
+      // The material went away meanwhile (DeleteImportedKeyMaterial), and no object was made for it.
+      if (activating && !o.made) throw new KeyBusyError('Import');
+      return this.repo.transaction(async (m) => {
+        // Checked again under the row lock: a bind since the first check must not get an expiry.
+        if (o.validTo !== 0) {
+          await this.rows.lock(m, keyId);
+          if (await this.rows.isBound(keyId, m)) throw boundExpiry(keyId);
+        }
+        const written = activating ? await this.repo.activate(m, key, o.version, { validTo: o.validTo, materialCheck: o.check }) : await this.repo.renew(m, key, o.validTo, o.now);
+        if (!written) return LOST;
+        if (activating) await this.journal.settle(m, o.version.id);
+        // Another import with the same ImportToken succeeded first, or a newer call replaced it.
+        if (!(await this.repo.consumeParameters(m, o.params))) throw expired();
+        return activating;
+      });
     });
-    if (done) return activating;
-    if (retried) throw new KeyStateError('changing', 'Import');
-    return this.record(read, o, true);
   }
 
   /**
@@ -235,25 +252,41 @@ export class ImportService {
     return this.store.destroy({ id: params.wrappingKeyId }).catch((e: Error) => Log.warn('the wrapping key of used-up import parameters was not destroyed', { keyId: params.keyId, object: params.wrappingKeyId, error: e.message }));
   }
 
-  private async currentParameters(keyId: string, importToken: string, now: number): Promise<ImportParametersEntity> {
+  private async currentParameters(p: Principal, keyId: string, importToken: string, now: number): Promise<ImportParametersEntity> {
     const row = await this.repo.parameters(keyId);
-    if (!row || row.expiresAt <= now || !crypto.timingSafeEqual(sha256(importToken), Buffer.from(row.tokenHash, 'hex'))) throw expired();
+    if (!row || row.expiresAt <= now || !crypto.timingSafeEqual(sha256(importToken), Buffer.from(row.tokenHash, 'hex'))) {
+      await this.assertNotOtherKeys(p, keyId, importToken, now);
+      throw expired();
+    }
     return row;
   }
 
-  /** The caller's EXTERNAL key, read from the database, in a state that allows `op`. */
-  private async externalKey(p: Principal, keyId: string, op: KeyOperation): Promise<KeyEntity> {
-    await this.keys.get(p, keyId);
-    return this.freshExternal(keyId, op);
+  /** A refused token that is another key's of the caller's account and region, still current, says so. */
+  private async assertNotOtherKeys(p: Principal, keyId: string, importToken: string, now: number): Promise<void> {
+    const row = await this.repo.parametersOfToken(sha256(importToken).toString('hex'));
+    if (!row || row.keyId === keyId || row.expiresAt <= now) return;
+    const other = row.keyId;
+    const key = await this.rows.row(other);
+    if (key?.uin === p.uin && key.region === p.region) throw new ImportTokenOtherKeyError(other, keyId);
   }
 
-  private async freshExternal(keyId: string, op: KeyOperation): Promise<KeyEntity> {
-    const key = await this.repo.key(keyId);
-    if (!key) throw new KeyNotFoundError(keyId);
-    if (key.origin !== 'EXTERNAL') throw new NotExternalKeyError(`CMK ${keyId} has material made by KMS (Origin KMS); only EXTERNAL keys (CreateKey Type 2) take imported material`);
-    assertAllowed(key.keyState, op);
+  /** The caller's imported key, read from the database, in a state that allows `op`. */
+  private async externalKey(p: Principal, keyId: string, op: KeyOperation): Promise<KeyEntity> {
+    await this.keys.get(p, keyId);
+    const key = await this.rows.existing(keyId);
+    checkExternal(key, op);
     return key;
   }
 }
 
-const expired = () => new ImportTokenExpiredError('the ImportToken has expired or was replaced by a newer GetParametersForImport; call GetParametersForImport again');
+function checkExternal(key: KeyEntity, op: KeyOperation): void {
+  if (key.origin !== 'imported') throw new NotExternalKeyError(key.keyId);
+  assertAllowed(key.keyState, op);
+}
+
+const expired = () => new ImportTokenExpiredError();
+
+/** BindCloudResource promises the product that the key's material does not expire. */
+function boundExpiry(keyId: string): InvalidParameterError {
+  return new InvalidParameterError('validTo', (n) => `CMK ${keyId} is used by a cloud product, so its material cannot expire: ${n('validTo')} must be 0`);
+}

@@ -3,7 +3,7 @@ import { AuditTrail } from '../audit/audit-trail';
 import { Clock } from '../common/clock';
 import { Log } from '../common/logger';
 import { Job, JobRunner } from '../jobs/job-runner';
-import { ImportRepository } from './import.repository';
+import { KeyRepository } from '../keys/key.repository';
 import { ImportService } from './import.service';
 
 /**
@@ -15,14 +15,14 @@ import { ImportService } from './import.service';
 export class MaterialExpiryJob implements Job, OnModuleInit {
   readonly name = 'material-expiry';
 
-  constructor(private readonly repo: ImportRepository, private readonly imports: ImportService, private readonly clock: Clock, private readonly runner: JobRunner, private readonly audit: AuditTrail) {}
+  constructor(private readonly keys: KeyRepository, private readonly imports: ImportService, private readonly clock: Clock, private readonly runner: JobRunner, private readonly audit: AuditTrail) {}
 
   onModuleInit(): void {
     this.runner.register(this);
   }
 
   async run(): Promise<void> {
-    for (const key of await this.repo.materialExpired(this.clock.nowSeconds(), 100)) {
+    for (const key of await this.keys.materialExpired(this.clock.nowSeconds(), 100)) {
       const started = Date.now();
       if (!(await this.imports.dropMaterial(key))) continue;
       this.audit.record({ at: this.audit.now(), face: 'service', action: this.name, account: key.uin, keys: key.keyId, result: 'Success', durationMs: Date.now() - started });

@@ -26,6 +26,9 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private started = false;
+  /** Runs and failed runs by job name (the metrics read them). */
+  readonly runs = new Map<string, number>();
+  readonly failures = new Map<string, number>();
 
   constructor(@Inject(DataSource) private readonly ds: DataSource, @Inject(KMS_CONFIG) private readonly cfg: KmsConfig) {}
 
@@ -55,9 +58,11 @@ export class JobRunner implements OnApplicationBootstrap, OnApplicationShutdown 
     try {
       for (const job of this.jobs) {
         if (!(await this.lease(job.name))) continue;
+        this.runs.set(job.name, (this.runs.get(job.name) ?? 0) + 1);
         try {
           await job.run();
         } catch (e) {
+          this.failures.set(job.name, (this.failures.get(job.name) ?? 0) + 1);
           Log.error('job failed; it will run again', { job: job.name, error: (e as Error).message });
         }
       }

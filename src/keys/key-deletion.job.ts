@@ -4,7 +4,6 @@ import { Clock } from '../common/clock';
 import { Log } from '../common/logger';
 import { KeyStore } from '../hsm/key-store';
 import { Job, JobRunner } from '../jobs/job-runner';
-import { ChangeFeed } from '../persistence/change-feed';
 import { KeyRepository } from './key.repository';
 
 /**
@@ -20,7 +19,6 @@ export class KeyDeletionJob implements Job, OnModuleInit {
   constructor(
     private readonly repo: KeyRepository,
     @Inject(KeyStore) private readonly store: KeyStore,
-    private readonly feed: ChangeFeed,
     private readonly clock: Clock,
     private readonly runner: JobRunner,
     private readonly audit: AuditTrail,
@@ -36,11 +34,7 @@ export class KeyDeletionJob implements Job, OnModuleInit {
       const started = Date.now();
       const rec = await this.repo.load(key.keyId);
       if (!rec) continue;
-      const deleted = await this.repo.transaction(async (m) => {
-        if (!(await this.repo.deleteDue(m, key.keyId, now))) return false;
-        await this.feed.publish(m, 'key', key.keyId);
-        return true;
-      });
+      const deleted = await this.repo.transaction((m) => this.repo.deleteDue(m, key.keyId, now));
       if (!deleted) continue;
       for (const material of rec.versions.values()) await this.store.destroy(material);
       this.audit.record({ at: this.audit.now(), face: 'service', action: this.name, account: key.uin, keys: key.keyId, result: 'Success', durationMs: Date.now() - started });

@@ -4,6 +4,7 @@ export type KeyState = 'Enabled' | 'Disabled' | 'PendingDelete' | 'PendingImport
 export type KeyOperation =
   | 'Encrypt'
   | 'Decrypt'
+  | 'Sign'
   | 'Enable'
   | 'Disable'
   | 'Archive'
@@ -28,6 +29,8 @@ export type KeyOperation =
 const ALLOWED: Record<KeyOperation, readonly KeyState[]> = {
   Encrypt: ['Enabled'],
   Decrypt: ['Enabled', 'Archived'],
+  // Signing makes new data, as Encrypt does; verification and public keys follow Encrypt.
+  Sign: ['Enabled'],
   Enable: ['Enabled', 'Disabled'],
   Disable: ['Enabled', 'Disabled'],
   Archive: ['Enabled', 'Disabled'],

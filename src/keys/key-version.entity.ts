@@ -18,6 +18,10 @@ export class KeyVersionEntity {
   @Column({ type: 'text', nullable: true })
   wrapped: string | null;
 
+  /** A key pair's public key, SubjectPublicKeyInfo DER in base64; null for secret keys. */
+  @Column({ name: 'public_key', type: 'text', nullable: true })
+  publicKey: string | null;
+
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
   createdAt: number;
 }

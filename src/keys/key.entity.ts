@@ -1,6 +1,5 @@
 import { Column, Entity, Index, PrimaryColumn, ValueTransformer } from 'typeorm';
 import { bigintNumber } from '../persistence/columns';
-import type { KeyOrigin } from './key-params';
 
 export type KeyStandard = 'FIPS' | 'GM';
 const STANDARD_NUMBERS: Record<KeyStandard, number> = { FIPS: 2, GM: 4 };
@@ -35,12 +34,17 @@ export class KeyEntity {
   @Column({ name: 'key_state', type: 'varchar', length: 24 })
   keyState: string;
 
+  /** One of KEY_USAGES, the core's names (each face maps its own). */
   @Column({ name: 'key_usage', type: 'varchar', length: 40 })
   keyUsage: string;
 
+  /** The material's algorithm and size: one of KEY_SPECS for a secret key, the pair's spec for a key pair. */
+  @Column({ name: 'key_spec', type: 'varchar', length: 16, default: 'aes-256' })
+  keySpec: string;
+
   /** One of KEY_ORIGINS. */
   @Column({ type: 'varchar', length: 16 })
-  origin: KeyOrigin;
+  origin: string;
 
   /** The standard the key follows; the column keeps the numbers it has always stored. */
   @Column({ name: 'type', type: 'integer', transformer: standardColumn })
@@ -48,6 +52,10 @@ export class KeyEntity {
 
   @Column({ type: 'varchar', length: 32 })
   owner: string;
+
+  /** A default key: made by the operator for a service, never modified or deleted, outside the quota. */
+  @Column({ name: 'is_default', type: 'boolean', default: false })
+  isDefault: boolean;
 
   @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
   createdAt: number;
@@ -71,13 +79,13 @@ export class KeyEntity {
   lastRotateTime: number;
 
   /**
-   * For EXTERNAL keys: a value computed inside the token from the imported material (never
+   * For imported keys: a value computed inside the token from the imported material (never
    * the material itself), so that a re-import can be checked to bring the same material.
    */
   @Column({ name: 'material_check', type: 'varchar', length: 128, nullable: true })
   materialCheck: string | null;
 
-  /** The version Encrypt uses; 0 while an EXTERNAL key awaits material. */
+  /** The version Encrypt uses; 0 while an imported key awaits material. */
   @Column({ name: 'current_version', type: 'integer', default: 0 })
   currentVersion: number;
 

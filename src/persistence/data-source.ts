@@ -15,6 +15,12 @@ import { CredentialLifecycle1764500000000 } from './migrations/1764500000000-cre
 import { ImportAttempts1764500002000 } from './migrations/1764500002000-import-attempts';
 import { AuditTrail1764600000000 } from './migrations/1764600000000-audit-trail';
 import { WrappingAlgorithmNames1764700000000 } from './migrations/1764700000000-wrapping-algorithm-names';
+import { AccessTokens1764800000000 } from './migrations/1764800000000-access-tokens';
+import { DefaultKeys1764800001000 } from './migrations/1764800001000-default-keys';
+import { PublicKeys1764900000000 } from './migrations/1764900000000-public-keys';
+import { KeySpecs1764900001000 } from './migrations/1764900001000-key-specs';
+import { NeutralKeyKinds1765000000000 } from './migrations/1765000000000-neutral-key-kinds';
+import { PendingMaterials1765200000000 } from './migrations/1765200000000-pending-materials';
 import { AuditRecordEntity } from '../audit/audit-record.entity';
 import { AuditChainEntity } from '../audit/audit-chain.entity';
 import { ImportParametersEntity } from '../import/import-parameters.entity';
@@ -22,12 +28,13 @@ import { UserEntity } from '../accounts/user.entity';
 import { KeyTagEntity } from '../keys/key-tag.entity';
 import { KeyBindingEntity } from '../keys/key-binding.entity';
 import { JobLeaseEntity } from '../jobs/job-lease.entity';
+import { PendingMaterialEntity } from '../keys/pending-material.entity';
 import { withFileLock } from '../common/file-lock';
 import { installTransactionHooks } from './transactions';
 
-const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity];
+const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity, PendingMaterialEntity];
 /** The core's migrations. The initial one also creates a face's table (v1 nonces): it ran before faces had migrations of their own, and keeps its name so that existing databases upgrade. */
-export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000, WrappingAlgorithmNames1764700000000];
+export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases1763900000001, ImportParameters1763900000002, CredentialLifecycle1764500000000, ImportAttempts1764500002000, AuditTrail1764600000000, WrappingAlgorithmNames1764700000000, AccessTokens1764800000000, DefaultKeys1764800001000, PublicKeys1764900000000, KeySpecs1764900001000, NeutralKeyKinds1765000000000, PendingMaterials1765200000000];
 
 /** The faces' schema parts (taken as an argument: the face modules import this module's users). */
 type FaceSchema = Pick<Face, 'entities' | 'migrations'>;
@@ -42,7 +49,8 @@ export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'
   const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
   if (cfg.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(cfg.databaseUrl)) throw new Error('KMS_DATABASE_URL must be a postgres:// URL');
-    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: 10 }, ...common };
+    // A server that does not answer fails a request in 3 s rather than holding it (a stopped one fails at once).
+    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: 10, connectionTimeoutMillis: 3000 }, ...common };
   }
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   return {

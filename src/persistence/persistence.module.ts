@@ -12,7 +12,7 @@ class PersistenceLifecycle implements OnApplicationBootstrap, OnApplicationShutd
     await this.feed.start();
   }
   async onApplicationShutdown(): Promise<void> {
-    this.feed.onModuleDestroy();
+    await this.feed.stop();
     if (this.ds.isInitialized) await this.ds.destroy();
   }
 }

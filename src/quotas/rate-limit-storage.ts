@@ -43,23 +43,32 @@ local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, n, tonumber(oldest[2]) + window - now}
 `;
 
+/** A Redis call slower than this counts as Redis being away: the limit is judged in the instance instead. */
+const REDIS_TIMEOUT_MS = 500;
+const WARN_EVERY_MS = 10_000;
+
 /**
  * In Redis (KMS_REDIS_URL), shared by every process of every instance. Redis's own clock
- * timestamps the hits, so instances need not agree on the time. When Redis cannot be
- * reached the call is let through (rate limits protect capacity; they are no security
- * boundary), and that is logged.
+ * timestamps the hits, so instances need not agree on the time. While Redis cannot be
+ * reached (or does not answer within REDIS_TIMEOUT_MS), calls are counted by `instance`,
+ * the counters of this instance alone: each instance then allows the documented rate, so the
+ * limits neither open nor close; that is logged, and so is the return to Redis's counters
+ * (ioredis reconnects by itself).
  */
 export class RedisRateStorage implements ThrottlerStorage {
   private readonly redis: Redis;
   private warnedAt = 0;
+  private away = false;
 
-  constructor(url: string) {
-    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  constructor(url: string, private readonly instance: ThrottlerStorage) {
+    this.redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: REDIS_TIMEOUT_MS });
     this.redis.on('error', () => undefined);
     this.redis.defineCommand('kmsSlidingLog', { numberOfKeys: 1, lua: SLIDING_LOG });
   }
 
-  async increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
+  async increment(key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    // Not connected: no command is tried (it would fail at once anyway, offline queue off).
+    if (this.redis.status !== 'ready') return this.inInstance(`Redis connection ${this.redis.status}`, key, ttl, limit, blockDuration, throttlerName);
     try {
       const [allowed, count, retry] = (await (this.redis as unknown as { kmsSlidingLog(k: string, l: number, w: number, id: string): Promise<number[]> }).kmsSlidingLog(
         `kms:rl:${key}`,
@@ -67,14 +76,23 @@ export class RedisRateStorage implements ThrottlerStorage {
         ttl,
         crypto.randomBytes(6).toString('base64url'),
       )) as number[];
+      if (this.away) {
+        this.away = false;
+        Log.warn('rate-limit counters shared in Redis again');
+      }
       return record(allowed === 1, count, retry);
     } catch (e) {
-      if (Date.now() - this.warnedAt > 10_000) {
-        this.warnedAt = Date.now();
-        Log.warn('rate-limit store unreachable; letting calls through', { error: (e as Error).message });
-      }
-      return record(true, 0, 0);
+      return this.inInstance((e as Error).message, key, ttl, limit, blockDuration, throttlerName);
     }
+  }
+
+  private inInstance(why: string, key: string, ttl: number, limit: number, blockDuration: number, throttlerName: string): Promise<ThrottlerStorageRecord> {
+    if (!this.away || Date.now() - this.warnedAt > WARN_EVERY_MS) {
+      this.warnedAt = Date.now();
+      Log.warn("rate-limit counters unreachable in Redis; counting in this instance meanwhile (each instance allows the full rate)", { error: why });
+    }
+    this.away = true;
+    return this.instance.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
   close(): void {

@@ -12,12 +12,17 @@ import { ClusterRateStorage, MemoryRateStorage, RedisRateStorage } from './rate-
 @Injectable()
 export class RateLimiter implements OnApplicationShutdown {
   private readonly storage: ThrottlerStorage | null;
+  /** Calls refused, by action (the metrics read it). */
+  readonly refusals = new Map<string, number>();
 
   constructor(@Inject(KMS_CONFIG) private readonly cfg: KmsConfig) {
-    if (!cfg.rateLimits.enabled) this.storage = null;
-    else if (cfg.redisUrl) this.storage = new RedisRateStorage(cfg.redisUrl);
-    else if (cluster.isWorker) this.storage = new ClusterRateStorage();
-    else this.storage = new MemoryRateStorage();
+    if (!cfg.rateLimits.enabled) {
+      this.storage = null;
+      return;
+    }
+    // The instance's counters: the primary's for its workers. With Redis, used while it is away.
+    const instance = cluster.isWorker ? new ClusterRateStorage() : new MemoryRateStorage();
+    this.storage = cfg.redisUrl ? new RedisRateStorage(cfg.redisUrl, instance) : instance;
   }
 
   limitFor(uin: string, action: string, dflt: number): number {
@@ -30,6 +35,7 @@ export class RateLimiter implements OnApplicationShutdown {
     if (!this.storage) return true;
     const limit = this.limitFor(uin, action, dflt);
     const r = await this.storage.increment(`${uin}:${action}`, 1000, limit, 0, 'per-second');
+    if (r.isBlocked) this.refusals.set(action, (this.refusals.get(action) ?? 0) + 1);
     return !r.isBlocked;
   }
 

@@ -3,7 +3,7 @@ import { AuditTrail } from '../audit/audit-trail';
 import { TouchedKeys } from '../audit/audit-context';
 import { Clock } from '../common/clock';
 import { Job, JobRunner } from '../jobs/job-runner';
-import { RotationRepository } from './rotation.repository';
+import { KeyRepository } from '../keys/key.repository';
 import { RotationService } from './rotation.service';
 
 /**
@@ -20,7 +20,7 @@ export class RotationJob implements Job, OnModuleInit {
 
   constructor(
     private readonly rotation: RotationService,
-    private readonly repo: RotationRepository,
+    private readonly keys: KeyRepository,
     private readonly clock: Clock,
     private readonly runner: JobRunner,
     private readonly audit: AuditTrail,
@@ -32,7 +32,7 @@ export class RotationJob implements Job, OnModuleInit {
 
   async run(): Promise<void> {
     const now = this.clock.nowSeconds();
-    for (const key of await this.repo.due(now, 100)) {
+    for (const key of await this.keys.dueForRotation(now, 100)) {
       const started = Date.now();
       const keys = new TouchedKeys();
       keys.note(key.keyId);

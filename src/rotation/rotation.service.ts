@@ -1,17 +1,20 @@
+import { secretKindOf } from '../keys/key-params';
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { Principal } from '../accounts/principal';
 import { Clock } from '../common/clock';
-import { ExternalKeyCannotRotateError, InvalidParameterError, KeyNotFoundError, KeyVersionLimitError } from '../common/domain-errors';
+import { ExternalKeyCannotRotateError, KeyUsageMismatchError, InvalidParameterError, KeyVersionLimitError } from '../common/domain-errors';
 import { Log } from '../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
-import { KeyStore } from '../hsm/key-store';
+import { KeyStore, MaterialRef } from '../hsm/key-store';
 import { KeyOperation, assertAllowed } from '../keys/key-states';
+import { keyKind } from '../keys/key-params';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
+import { KeyRepository, LOST, STATE } from '../keys/key.repository';
 import { KeysService } from '../keys/keys.service';
+import { MaterialJournal } from '../keys/material-journal';
 import { TouchedKeys } from '../audit/audit-context';
-import { ChangeFeed } from '../persistence/change-feed';
 import { RotationFields, RotationRepository } from './rotation.repository';
 
 export const DAY = 86_400;
@@ -31,14 +34,15 @@ export class RotationService {
     @Inject(KMS_CONFIG) private readonly cfg: KmsConfig,
     private readonly keys: KeysService,
     private readonly repo: RotationRepository,
+    private readonly rows: KeyRepository,
     @Inject(KeyStore) private readonly store: KeyStore,
-    private readonly feed: ChangeFeed,
     private readonly clock: Clock,
+    private readonly journal: MaterialJournal,
   ) {}
 
   /** Enabling again with the same period keeps the date; a new period counts from now. */
   enable(p: Principal, keyId: string, rotateDays = DEFAULT_ROTATE_DAYS): Promise<void> {
-    if (!Number.isInteger(rotateDays) || rotateDays < 7 || rotateDays > 365) throw new InvalidParameterError('RotateDays', 'RotateDays must be 7..365', 'value');
+    if (!Number.isInteger(rotateDays) || rotateDays < 7 || rotateDays > 365) throw new InvalidParameterError('rotationPeriodDays', (n) => `${n('rotationPeriodDays')} must be 7..365`, 'value');
     return this.schedule(p, keyId, 'EnableRotation', (k, now) =>
       k.rotationEnabled && k.rotateDays === rotateDays ? null : { rotationEnabled: true, rotateDays, nextRotateTime: now + rotateDays * DAY },
     );
@@ -58,14 +62,11 @@ export class RotationService {
    */
   async rotateNow(p: Principal, keyId: string): Promise<string> {
     await this.keys.get(p, keyId);
-    // A lost write means another writer changed the key and succeeded, so this loop ends;
-    // each round judges the key as it is now.
-    for (;;) {
-      const key = await this.fresh(keyId, 'Rotate');
+    return this.rows.write(keyId, 'Rotate', async (key) => {
+      checkRotatable(key, 'Rotate');
       const now = this.clock.nowSeconds();
-      const id = await this.rotate(key, { lastRotateTime: now, nextRotateTime: key.rotationEnabled ? now + key.rotateDays * DAY : 0 }, 'manual', p.touched);
-      if (id) return id;
-    }
+      return (await this.rotate(key, { lastRotateTime: now, nextRotateTime: key.rotationEnabled ? now + key.rotateDays * DAY : 0 }, 'manual', p.touched)) ?? LOST;
+    });
   }
 
   /**
@@ -78,11 +79,7 @@ export class RotationService {
       await this.rotate(key, { lastRotateTime: now, nextRotateTime }, 'scheduled', touched);
       return;
     }
-    const moved = await this.repo.transaction(async (m) => {
-      if (!(await this.repo.setSchedule(m, key, { rotationEnabled: key.rotationEnabled, rotateDays: key.rotateDays, nextRotateTime, updatedAt: now }))) return false;
-      await this.feed.publish(m, 'key', key.keyId);
-      return true;
-    });
+    const moved = await this.rows.transaction((m) => this.rows.compareAndSet(m, key, STATE, { nextRotateTime, updatedAt: now }));
     if (moved) Log.warn('scheduled cmk rotation skipped: the key has as many versions as KMS_MAX_KEY_VERSIONS allows', { keyId: key.keyId, versions: key.currentVersion, nextRotateTime });
   }
 
@@ -94,24 +91,28 @@ export class RotationService {
    */
   async rotate(key: KeyEntity, times: RotationTimes, trigger: 'manual' | 'scheduled', touched?: TouchedKeys): Promise<string | null> {
     if (key.currentVersion >= this.cfg.maxKeyVersions) throw new KeyVersionLimitError(`CMK ${key.keyId} has ${key.currentVersion} versions, the most this service allows (KMS_MAX_KEY_VERSIONS=${this.cfg.maxKeyVersions})`);
-    const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId: key.keyId, version: key.currentVersion + 1, wrapped: null, createdAt: times.lastRotateTime };
+    const version: KeyVersionEntity = { id: crypto.randomUUID(), keyId: key.keyId, version: key.currentVersion + 1, wrapped: null, publicKey: null, createdAt: times.lastRotateTime };
     touched?.note(key.keyId, version.version);
-    const created = await this.store.createAes({ id: version.id }, `cmk ${key.keyId} v${version.version}`, 32);
-    version.wrapped = created.wrapped?.toString('base64') ?? null;
-    const material = { id: version.id, wrapped: created.wrapped };
+    await this.journal.begin(version.id);
+    const material: MaterialRef = { id: version.id, region: key.region };
     let won: boolean;
     try {
-      won = await this.repo.transaction(async (m) => {
-        if (!(await this.repo.advance(m, key, version, times))) return false;
-        await this.feed.publish(m, 'key', key.keyId);
-        return true;
+      const created = await this.store.createSecret(material, `cmk ${key.keyId} v${version.version}`, secretKindOf(key.keySpec));
+      version.wrapped = created.wrapped?.toString('base64') ?? null;
+      material.wrapped = created.wrapped;
+      won = await this.rows.transaction(async (m) => {
+        const advanced = await this.repo.advance(m, key, version, times);
+        if (advanced) await this.journal.settle(m, version.id);
+        return advanced;
       });
     } catch (e) {
       await this.store.destroy(material).catch(() => undefined);
+      await this.journal.drop(version.id);
       throw e;
     }
     if (!won) {
       await this.store.destroy(material);
+      await this.journal.drop(version.id);
       Log.info('cmk rotation lost to a concurrent change; new material destroyed', { keyId: key.keyId, version: version.version, trigger });
       return null;
     }
@@ -121,27 +122,19 @@ export class RotationService {
 
   private async schedule(p: Principal, keyId: string, op: KeyOperation, patch: (k: KeyEntity, now: number) => RotationFields | null): Promise<void> {
     await this.keys.get(p, keyId);
-    // As in rotateNow: a lost write is another writer's success; judge again.
-    for (;;) {
-      const key = await this.fresh(keyId, op);
+    await this.rows.write(keyId, op, async (key) => {
+      checkRotatable(key, op);
       const now = this.clock.nowSeconds();
       const next = patch(key, now);
       if (!next) return;
-      const done = await this.repo.transaction(async (m) => {
-        if (!(await this.repo.setSchedule(m, key, { ...next, updatedAt: now }))) return false;
-        await this.feed.publish(m, 'key', keyId);
-        return true;
-      });
-      if (done) return;
-    }
+      return (await this.rows.transaction((m) => this.rows.compareAndSet(m, key, STATE, { ...next, updatedAt: now }))) ? undefined : LOST;
+    });
   }
+}
 
-  /** The key's row, checked for `op`: imported material never rotates, and the state must allow it. */
-  private async fresh(keyId: string, op: KeyOperation): Promise<KeyEntity> {
-    const key = await this.repo.find(keyId);
-    if (!key) throw new KeyNotFoundError(keyId);
-    if (op !== 'DisableRotation' && key.origin === 'EXTERNAL') throw new ExternalKeyCannotRotateError('the CMK holds imported material, which cannot be rotated');
-    assertAllowed(key.keyState, op);
-    return key;
-  }
+/** Imported material and key pairs never rotate (a schedule can still be turned off), and the key's state must allow `op`. */
+function checkRotatable(key: KeyEntity, op: KeyOperation): void {
+  if (op !== 'DisableRotation' && keyKind(key.keyUsage).purpose !== 'encrypt-decrypt') throw new KeyUsageMismatchError(key.keyUsage, 'rotation');
+  if (op !== 'DisableRotation' && key.origin === 'imported') throw new ExternalKeyCannotRotateError('the CMK holds imported material, which cannot be rotated');
+  assertAllowed(key.keyState, op);
 }

@@ -6,20 +6,27 @@
  *
  *   node embedded-token-tool.js <module> <label> <pin-file> list <privateKey|secretKey>
  *   node embedded-token-tool.js <module> <label> <pin-file> destroy <privateKey|secretKey> <CKA_ID>
+ *   node embedded-token-tool.js <module> <label> <pin-file> wrap <privateKey|secretKey> <CKA_ID> <untrusted|KEK's CKA_ID>
+ *   node embedded-token-tool.js <module> <label> <pin-file> create secretKey <CKA_ID> <CKA_LABEL>
+ *   node embedded-token-tool.js <module> <label> <pin-file> unwrap secretKey <stored blob, base64> <KEK's CKA_ID>
+ *   node embedded-token-tool.js <module> <label> <pin-file> plant secretKey <CKA_ID>
  *
  * Prints JSON on stdout. Logs in as the service does, and finalizes before exiting.
  */
 const fs = require('node:fs');
 const pkcs11 = require('pkcs11js');
 
-const [modulePath, label, pinFile, op, cls, id] = process.argv.slice(2);
+const [modulePath, label, pinFile, op, cls, id, arg] = process.argv.slice(2);
+// `arg`: the wrapper of `wrap` and `unwrap` (untrusted or a KEK's CKA_ID), the label of `create`.
+const wrapper = arg;
+const objectLabel = arg;
 const CLASSES = { privateKey: pkcs11.CKO_PRIVATE_KEY, secretKey: pkcs11.CKO_SECRET_KEY };
 /** The usage attributes each class has (asking a private key for CKA_ENCRYPT is an error). */
 const USAGE = {
   privateKey: [['decrypt', pkcs11.CKA_DECRYPT], ['sign', pkcs11.CKA_SIGN], ['signRecover', pkcs11.CKA_SIGN_RECOVER], ['unwrap', pkcs11.CKA_UNWRAP], ['derive', pkcs11.CKA_DERIVE]],
   secretKey: [['encrypt', pkcs11.CKA_ENCRYPT], ['decrypt', pkcs11.CKA_DECRYPT], ['sign', pkcs11.CKA_SIGN], ['verify', pkcs11.CKA_VERIFY], ['wrap', pkcs11.CKA_WRAP], ['unwrap', pkcs11.CKA_UNWRAP], ['derive', pkcs11.CKA_DERIVE]],
 }[cls];
-if (!(cls in CLASSES) || (op !== 'list' && op !== 'destroy')) throw new Error(`usage: ${process.argv.slice(2).join(' ')}`);
+if (!(cls in CLASSES) || !['list', 'destroy', 'wrap', 'create', 'unwrap', 'plant'].includes(op) || (op === 'create' && cls !== 'secretKey')) throw new Error(`usage: ${process.argv.slice(2).join(' ')}`);
 
 /** Cryptoki booleans come back as one raw byte. */
 const bool = (v) => Buffer.isBuffer(v) && v.length > 0 && v[0] !== 0;
@@ -68,6 +75,86 @@ function destroy(m, session) {
   return { destroyed: id };
 }
 
+/**
+ * Tries to wrap the object with CKA_AES_KEY_WRAP_PAD under `wrapper`: a fresh session AES key
+ * able to wrap but not trusted ("untrusted"), or the token object with that CKA_ID (a KEK).
+ * Answers {wrapped: bytes} or {error: the CKR name}.
+ */
+function wrap(m, session) {
+  const [key] = find(m, session, [{ type: pkcs11.CKA_CLASS, value: CLASSES[cls] }, { type: pkcs11.CKA_ID, value: Buffer.from(id) }]);
+  const off = [pkcs11.CKA_ENCRYPT, pkcs11.CKA_DECRYPT, pkcs11.CKA_UNWRAP, pkcs11.CKA_SIGN, pkcs11.CKA_VERIFY, pkcs11.CKA_DERIVE].map((type) => ({ type, value: false }));
+  const by =
+    wrapper === 'untrusted'
+      ? m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY }, { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_AES }, { type: pkcs11.CKA_VALUE_LEN, value: 32 }, { type: pkcs11.CKA_TOKEN, value: false }, { type: pkcs11.CKA_WRAP, value: true }, ...off])
+      : find(m, session, [{ type: pkcs11.CKA_ID, value: Buffer.from(wrapper) }])[0];
+  try {
+    return { wrapped: m.C_WrapKey(session, { mechanism: pkcs11.CKM_AES_KEY_WRAP_PAD }, by, key, Buffer.alloc(4096)).length };
+  } catch (e) {
+    return { error: e.message.split(':')[0] };
+  }
+}
+
+/** A persistent AES-256 key as a crash could leave one (sensitive, not extractable, every usage explicit). */
+function create(m, session) {
+  const usage = USAGE.map(([, type]) => ({ type, value: type === pkcs11.CKA_ENCRYPT || type === pkcs11.CKA_DECRYPT }));
+  m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, [
+    { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
+    { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_AES },
+    { type: pkcs11.CKA_VALUE_LEN, value: 32 },
+    { type: pkcs11.CKA_ID, value: Buffer.from(id) },
+    { type: pkcs11.CKA_LABEL, value: objectLabel },
+    { type: pkcs11.CKA_TOKEN, value: true },
+    { type: pkcs11.CKA_PRIVATE, value: true },
+    { type: pkcs11.CKA_SENSITIVE, value: true },
+    { type: pkcs11.CKA_EXTRACTABLE, value: false },
+    ...usage,
+  ]);
+  return { created: id };
+}
+
+/**
+ * What someone with the user PIN and the database would try: the AES key inside a stored blob
+ * (see src/hsm/wrapping.ts for its layout) unwrapped by its KEK into a readable, extractable
+ * key. Answers {value: its length} or {error: the CKR name}.
+ */
+function unwrap(m, session) {
+  const blob = Buffer.from(id, 'base64');
+  const payload = blob.subarray(5 + blob[4] + 9);
+  const [kek] = find(m, session, [{ type: pkcs11.CKA_ID, value: Buffer.from(wrapper) }]);
+  try {
+    const key = m.C_UnwrapKey(session, { mechanism: pkcs11.CKM_AES_KEY_WRAP_PAD }, kek, payload, [
+      { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
+      { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_AES },
+      { type: pkcs11.CKA_TOKEN, value: false },
+      { type: pkcs11.CKA_SENSITIVE, value: false },
+      { type: pkcs11.CKA_EXTRACTABLE, value: true },
+    ]);
+    return { value: m.C_GetAttributeValue(session, key, [{ type: pkcs11.CKA_VALUE }])[0].value.length };
+  } catch (e) {
+    return { error: e.message.split(':')[0] };
+  }
+}
+
+/** A public AES token object named `id`, able to unwrap: what a crash left of a KEK in earlier releases. */
+function plant(m, session) {
+  const off = [pkcs11.CKA_ENCRYPT, pkcs11.CKA_DECRYPT, pkcs11.CKA_WRAP, pkcs11.CKA_SIGN, pkcs11.CKA_VERIFY, pkcs11.CKA_DERIVE].map((type) => ({ type, value: false }));
+  m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, [
+    { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
+    { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_AES },
+    { type: pkcs11.CKA_VALUE_LEN, value: 32 },
+    { type: pkcs11.CKA_ID, value: Buffer.from(id) },
+    { type: pkcs11.CKA_LABEL, value: id },
+    { type: pkcs11.CKA_TOKEN, value: true },
+    { type: pkcs11.CKA_PRIVATE, value: false },
+    { type: pkcs11.CKA_SENSITIVE, value: true },
+    { type: pkcs11.CKA_EXTRACTABLE, value: false },
+    { type: pkcs11.CKA_UNWRAP, value: true },
+    ...off,
+  ]);
+  return { planted: id };
+}
+
+const OPS = { list, destroy, wrap, create, unwrap, plant };
 const m = new pkcs11.PKCS11();
 m.load(modulePath);
 m.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
@@ -76,7 +163,7 @@ try {
   if (slot === undefined) throw new Error(`no token labelled "${label}" (SOFTHSM2_CONF=${process.env.SOFTHSM2_CONF})`);
   const session = m.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION);
   m.C_Login(session, pkcs11.CKU_USER, fs.readFileSync(pinFile, 'utf8').trim());
-  process.stdout.write(JSON.stringify(op === 'list' ? list(m, session) : destroy(m, session)));
+  process.stdout.write(JSON.stringify(OPS[op](m, session)));
 } finally {
   m.C_Finalize();
   m.close();

@@ -46,7 +46,27 @@ export function tokenObjects(dataDir: string, cls: ObjectClass): TokenObject[] {
   return tool<TokenObject[]>(dataDir, 'list', cls);
 }
 
+/** Tries to wrap the object of this class with this CKA_ID under an untrusted key of its own, or under the token key named `wrapper` (a KEK). */
+export function wrapTokenObject(dataDir: string, cls: ObjectClass, id: string, wrapper: 'untrusted' | string): { wrapped?: number; error?: string } {
+  return tool(dataDir, 'wrap', cls, id, wrapper);
+}
+
+/** Unwraps a stored blob's AES key under `kek` into a readable key, as a PIN holder with the database could try. */
+export function unwrapStoredBlob(dataDir: string, blob: string, kek: string): { value?: number; error?: string } {
+  return tool(dataDir, 'unwrap', 'secretKey', blob, kek);
+}
+
+/** Makes a public token AES key named `id` that can unwrap (what a crash left of a KEK in earlier releases). */
+export function plantPublicKey(dataDir: string, id: string): void {
+  tool(dataDir, 'plant', 'secretKey', id);
+}
+
 /** Destroys the one object of this class with this CKA_ID, behind the service's back. */
 export function destroyTokenObject(dataDir: string, cls: ObjectClass, id: string): void {
   tool(dataDir, 'destroy', cls, id);
+}
+
+/** Makes a persistent AES key with this CKA_ID and label, behind the service's back (what a crash could leave). */
+export function createTokenObject(dataDir: string, id: string, label: string): void {
+  tool(dataDir, 'create', 'secretKey', id, label);
 }

@@ -3,7 +3,8 @@ import Redis from 'ioredis';
 
 export const REDIS_URL = process.env.KMS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-async function reachable(url: string): Promise<boolean> {
+/** Whether a server answers at `url`. */
+export async function reachable(url: string): Promise<boolean> {
   const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null });
   r.on('error', () => undefined);
   try {

@@ -31,9 +31,12 @@ export function unpluggableToken(prefix: string, reloadIntervalMs: number): Unpl
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', UNPLUGGABLE_PIN], { env: { ...process.env, SOFTHSM2_CONF: conf } });
   const unplugFile = path.join(dir, 'unplugged');
   const profile = path.join(dir, 'unpluggable.json');
+  // The SO PIN, for wrapped key storage's set-up (KMS_KEY_STORAGE=wrapped makes key-encryption keys).
+  const soPinFile = path.join(dir, 'so.pin');
+  fs.writeFileSync(soPinFile, 'so-secret\n', { mode: 0o600 });
   fs.writeFileSync(
     profile,
-    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE } }),
+    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE } }),
   );
   return {
     dir,

@@ -1,6 +1,6 @@
 import { InvalidCiphertextError, InvalidParameterError } from '../../src/common/domain-errors';
 import { HEADER_BYTES, OVERHEAD, encodeBlob, encodeHeader, parseBlob } from '../../src/crypto/ciphertext-blob';
-import { contextAad } from '../../src/crypto/encryption-context';
+import { MAX_CONTEXT_CHARS, contextAad } from '../../src/crypto/encryption-context';
 import { unflatten } from '../../src/api/tencent/params';
 
 describe('ciphertext blob', () => {
@@ -80,7 +80,7 @@ describe('encryption context', () => {
     expect(contextAad('')).toHaveLength(0);
     expect(contextAad('{}')).toHaveLength(0);
   });
-  it.each(['not json', '[1,2]', 'null', '"s"', '1', `{"a":"${'x'.repeat(1100)}"}`])('refuses %s', (raw) => {
+  it.each(['not json', '[1,2]', 'null', '"s"', '1', `{"a":"${'x'.repeat(MAX_CONTEXT_CHARS)}"}`])('refuses %s', (raw) => {
     expect(() => contextAad(raw)).toThrow(InvalidParameterError);
   });
 });

@@ -1,4 +1,4 @@
-import { MemoryFirstUseRegister, SWAP_WINDOW_MS, Use } from '../../src/api/tencent/first-use-register';
+import { MemoryFirstUseRegister, SWAP_WINDOW_MS, Use } from '../../src/http/first-use-register';
 
 /** The register's rule, on a fake clock (the e2e tests drive it through the service). */
 
@@ -37,4 +37,14 @@ it('forgets values when they expire, and refuses new ones while full', () => {
   expect(r.claimNow(use('c', 'x'), T0 + 5_000)).toBe('accepted');
   // 'a' was forgotten with its second: the key is new again.
   expect(r.claimNow(use('a', 'y', '10.0.0.2', T0 + 15_000), T0 + 9_000)).toBe('accepted');
+});
+
+it('judges every later use of an untagged value by the address and time of the first, and keeps none', () => {
+  const r = new MemoryFirstUseRegister();
+  expect(r.claimNow(use('s', ''), T0)).toBe('accepted');
+  // The same request again: from the same address within the window only.
+  expect(r.claimNow(use('s', ''), T0 + 10)).toBe('accepted');
+  expect(r.claimNow(use('s', '', '10.0.0.2'), T0 + 20)).toBe('refused');
+  expect(r.claimNow(use('s', ''), T0 + SWAP_WINDOW_MS)).toBe('accepted');
+  expect(r.claimNow(use('s', ''), T0 + SWAP_WINDOW_MS + 1)).toBe('refused');
 });

@@ -62,3 +62,15 @@ it('begins SQLite transactions as the writer, so a read-then-write cannot lose t
     other.close();
   }
 });
+
+it('finds no write outside ds.transaction in src/ (on SQLite it would join, and could roll back with, another flow)', () => {
+  const files = fs.readdirSync('src', { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  const offending = files.flatMap((f) =>
+    fs
+      .readFileSync(path.join('src', f), 'utf8')
+      .split('\n')
+      .map((line, i) => ({ where: `src/${f}:${i + 1}`, line }))
+      .filter(({ line }) => /(getRepository\([^)]*\)|\.manager)\.(insert|update|save|delete|remove|increment|decrement|upsert|softDelete)\(/.test(line) && !/transaction\(/.test(line)),
+  );
+  expect(offending).toEqual([]);
+});

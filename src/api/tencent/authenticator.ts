@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { AccountsService, CachedCredential } from '../../accounts/accounts.service';
 import { Policy } from '../../accounts/policy';
+import { isIssuedSecretId } from '../../accounts/secret-id';
 import { Clock } from '../../common/clock';
 import { NonceStore, REPLAY_WINDOW_SECONDS } from './nonce-store';
 import { v1Signature, v1StringToSign } from './signature-v1';
@@ -80,7 +81,8 @@ export class Authenticator {
 
   private async credential(secretId: string): Promise<CachedCredential> {
     if (!SECRET_ID_RE.test(secretId)) throw fail('InvalidSecretId', 'the SecretId is not an API key id');
-    const cred = await this.accounts.credential(secretId);
+    // Of the form the API accepts, but not one issued here: unknown, without a look-up.
+    const cred = isIssuedSecretId(secretId) ? await this.accounts.credential(secretId) : null;
     if (!cred || !cred.active) throw fail('SecretIdNotFound', 'the SecretId does not exist or is disabled');
     return cred;
   }

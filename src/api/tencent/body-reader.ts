@@ -18,13 +18,14 @@ export class ClientGoneError extends Error {
 }
 
 /**
- * Reads the request body up to `limit` bytes. A larger body is refused with a clear error:
+ * Reads the request body up to `limit` bytes. A larger body is refused with a clear error
+ * (`tooLargeError`, this face's own by default; another face passes its own):
  * a declared Content-Length at once, a chunked body as soon as it passes the limit. Nothing
  * past the limit is buffered; `settleBody` disposes of the rest.
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number, tooLargeError: (limit: number) => Error = tooLarge): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? NaN);
-  if (declared > limit) return Promise.reject(tooLarge(limit));
+  if (declared > limit) return Promise.reject(tooLargeError(limit));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -39,7 +40,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size <= limit) return void chunks.push(c);
       done();
       req.pause();
-      reject(tooLarge(limit));
+      reject(tooLargeError(limit));
     };
     const onEnd = () => {
       done();

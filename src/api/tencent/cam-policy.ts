@@ -1,6 +1,6 @@
+import { OPERATIONS } from '../../accounts/operations';
 import { ANY_RESOURCE, Policy, PolicyError, PolicyStatement, ResourcePattern, glob } from '../../accounts/policy';
 import { PolicyLanguage } from '../../faces/face';
-import { ACTION_NAMES } from './actions/action-names';
 
 /**
  * Sub-user policies in the documented CAM syntax, turned into the core's structured policy:
@@ -17,7 +17,7 @@ import { ACTION_NAMES } from './actions/action-names';
  */
 export const camPolicyLanguage: PolicyLanguage = {
   empty: '{"version":"2.0","statement":[]}',
-  parse: (text, strict) => parseCamPolicy(text, strict ? ACTION_NAMES : undefined),
+  parse: (text, strict) => parseCamPolicy(text, strict ? OPERATIONS : undefined),
 };
 
 function list(v: unknown, what: string, i: number): string[] {

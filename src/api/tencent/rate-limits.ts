@@ -37,6 +37,15 @@ export const DEFAULT_RATE_LIMITS: Readonly<Record<string, number>> = {
   AsymmetricRsaDecrypt: 200,
   AsymmetricSm2Decrypt: 200,
   AsymmetricSm2Encrypt: 300,
+  // In the current SDK, not in the document's table: the rate the issue gives them.
+  GetPublicKey: 100,
+  VerifyByAsymmetricKey: 100,
+  // This service's extensions (docs/errors.md): the audit trail, and the reads behind the
+  // console's key page, at DescribeKey's rate.
+  ListAuditRecords: 20,
+  ListKeyVersions: 100,
+  ListKeyTags: 100,
+  ListKeyBindings: 100,
 };
 
 /** For an action the document gives no rate (RotateKey, from the newer SDK): the strictest documented rate. */

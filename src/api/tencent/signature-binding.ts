@@ -1,7 +1,7 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import cluster from 'node:cluster';
-import { ConfigError, KMS_CONFIG, KmsConfig } from '../../config/config';
-import { ClusterFirstUseRegister, FirstUseRegister, MemoryFirstUseRegister, RedisFirstUseRegister, SWAP_WINDOW_MS } from './first-use-register';
+import { Injectable } from '@nestjs/common';
+import { ConfigError } from '../../config/config';
+import { SWAP_WINDOW_MS } from '../../http/first-use-register';
+import { SharedFirstUseRegister } from '../../http/shared-first-use-register';
 import { REPLAY_WINDOW_SECONDS } from './nonce-store';
 import { Tc3Authorization } from './signature-v3';
 import { TencentError } from './tencent-error';
@@ -22,14 +22,10 @@ const BOUND_HEADERS = ['x-tc-action', 'x-tc-region'];
  * KMS_TC3_REQUIRE_SIGNED_ACTION=1 refuses signatures that leave X-TC-Action unsigned.
  */
 @Injectable()
-export class SignatureBinding implements OnApplicationShutdown {
-  private readonly register: FirstUseRegister;
+export class SignatureBinding {
   private readonly requireSignedAction = flag('KMS_TC3_REQUIRE_SIGNED_ACTION');
 
-  constructor(@Inject(KMS_CONFIG) cfg: KmsConfig) {
-    const instance = cluster.isWorker ? new ClusterFirstUseRegister() : new MemoryFirstUseRegister();
-    this.register = cfg.redisUrl ? new RedisFirstUseRegister(cfg.redisUrl, instance) : instance;
-  }
+  constructor(private readonly register: SharedFirstUseRegister) {}
 
   /** Before the credential is looked up: what SignedHeaders must name. */
   checkSignedHeaders(auth: Tc3Authorization): void {
@@ -59,10 +55,6 @@ export class SignatureBinding implements OnApplicationShutdown {
       );
     }
     if (verdict === 'full') throw new TencentError('RequestLimitExceeded', 'the service holds as many recent signatures as it can; retry shortly');
-  }
-
-  onApplicationShutdown(): void {
-    this.register.close?.();
   }
 }
 

@@ -1,24 +1,31 @@
 import { Inject, Injectable } from '@nestjs/common';
 import * as crypto from 'node:crypto';
 import { IncomingMessage, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
-import type { TLSSocket } from 'node:tls';
 import { accountResource, authorize } from '../../accounts/policy';
+import { assertKnownOperations } from '../../accounts/operations';
 import { Principal } from '../../accounts/principal';
-import { TouchedKeys } from '../../audit/audit-context';
+import { RequestAudit } from '../../audit/audit-context';
+import { AuditReader } from '../../audit/audit-reader';
 import { AuditTrail } from '../../audit/audit-trail';
+import { RequestMetrics } from '../../metrics/request-metrics';
 import { Log } from '../../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
+import { AsymmetricService } from '../../crypto/asymmetric.service';
+import { Sm2Service } from '../../crypto/sm2.service';
 import { CryptoService } from '../../crypto/crypto.service';
 import { ImportService } from '../../import/import.service';
+import { KeyTagsService } from '../../keys/key-tags.service';
 import { KeysService } from '../../keys/keys.service';
 import { RotationService } from '../../rotation/rotation.service';
 import { ActionDef } from './actions/action';
-import { ACTION_NAMES } from './actions/action-names';
+import { asymmetricActions } from './actions/asymmetric.actions';
+import { auditActions } from './actions/audit.actions';
+import { sm2Actions } from './actions/sm2.actions';
 import { cryptoActions } from './actions/crypto.actions';
 import { deploymentActions } from './actions/deployment.actions';
 import { importActions } from './actions/import.actions';
 import { keyActions } from './actions/key.actions';
+import { keyDetailActions } from './actions/key-detail.actions';
 import { lifecycleActions } from './actions/lifecycle.actions';
 import { rotationActions } from './actions/rotation.actions';
 import { serviceActions } from './actions/service.actions';
@@ -49,41 +56,33 @@ export class TencentFace {
     private readonly auth: Authenticator,
     private readonly limiter: RateLimiter,
     keys: KeysService,
+    keyTags: KeyTagsService,
     cryptoService: CryptoService,
     rotation: RotationService,
     imports: ImportService,
+    asymmetric: AsymmetricService,
+    sm2: Sm2Service,
     private readonly audit: AuditTrail,
+    auditReader: AuditReader,
+    private readonly metrics: RequestMetrics,
   ) {
-    for (const a of [...keyActions(keys), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...rotationActions(rotation), ...importActions(imports), ...deploymentActions(cryptoService), ...serviceActions(cfg)]) this.actions.set(a.name, a);
+    for (const a of [...keyActions(keys), ...keyDetailActions(keys, keyTags), ...lifecycleActions(keys), ...cryptoActions(cryptoService), ...asymmetricActions(asymmetric, sm2), ...sm2Actions(sm2), ...rotationActions(rotation), ...importActions(imports), ...deploymentActions(cryptoService), ...serviceActions(cfg), ...auditActions(auditReader)]) this.actions.set(a.name, a);
     this.regions = new Set(cfg.regions.map((r) => r.name));
-    // ACTION_NAMES is what policies may name: it must be exactly this table.
-    const names = [...this.actions.keys()].sort();
-    if (names.join() !== [...ACTION_NAMES].sort().join()) throw new Error(`ACTION_NAMES differs from the action table: ${names.join(', ')}`);
+    // Each action is a core operation of the same name: what policies, limits and the audit trail name.
+    assertKnownOperations('tencent', this.actions.keys());
+    metrics.declare('tencent', this.actions.keys());
   }
 
   /** Answers one request and records it in the audit trail, whatever the outcome. */
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = Date.now();
-    const a: Audit = { requestId: crypto.randomUUID(), at: this.audit.now(), keys: new TouchedKeys() };
-    const result = await this.answer(req, res, a);
-    this.audit.record({
-      at: a.at,
-      face: 'tencent',
-      action: a.action ?? '',
-      account: a.account,
-      subUser: a.subUser,
-      secretId: a.secretId,
-      keys: a.keys.toString(),
-      requestId: a.requestId,
-      source: req.socket.remoteAddress,
-      clientCert: clientSubject(req.socket),
-      result,
-      durationMs: Date.now() - started,
-    });
+    const a = new RequestAudit(crypto.randomUUID(), this.audit.now());
+    const e = a.event('tencent', req, await this.answer(req, res, a));
+    this.metrics.observe('tencent', e.action, e.result, e.durationMs);
+    this.audit.record(e);
   }
 
   /** Returns `Success` or the error code answered. */
-  private async answer(req: IncomingMessage, res: ServerResponse, a: Audit): Promise<string> {
+  private async answer(req: IncomingMessage, res: ServerResponse, a: RequestAudit): Promise<string> {
     const requestId = a.requestId;
     let action: string | undefined;
     let binding: Promise<void> | undefined;
@@ -129,37 +128,16 @@ export class TencentFace {
   }
 }
 
-/** What the audit record of a request collects while it is answered. */
-interface Audit {
-  requestId: string;
-  at: number;
-  keys: TouchedKeys;
-  action?: string;
-  account?: string;
-  subUser?: string;
-  secretId?: string;
-}
-
-/** The SecretId a request names, verified or not: refusals are recorded with it too. */
 /** What a caller names is recorded, before anything checks it, at most this long: a record's size stays bounded. */
 const clip = (s: string | undefined): string | undefined => (s && s.length > 64 ? s.slice(0, 64) : s);
 
+/** The SecretId a request names, verified or not: refusals are recorded with it too. */
 function claimedSecretId(call: TencentCall): string | undefined {
   if (call.v1Params) return clip(call.v1Params.get('SecretId') ?? undefined);
   const auth = call.headers.authorization;
   return auth === undefined ? undefined : /Credential=([^/,\s]{1,64})/.exec(auth)?.[1];
 }
 
-/** The TLS client certificate's subject, read once per connection. */
-const subjects = new WeakMap<Socket, string | undefined>();
-function clientSubject(socket: Socket): string | undefined {
-  if (!(socket as TLSSocket).encrypted) return undefined;
-  if (subjects.has(socket)) return subjects.get(socket);
-  const subject = (socket as TLSSocket).getPeerCertificate()?.subject;
-  const text = subject && Object.keys(subject).length ? Object.entries(subject).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : v}`).join(', ') : undefined;
-  subjects.set(socket, text);
-  return text;
-}
 
 async function sendJson(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const settling = settleBody(req, res);

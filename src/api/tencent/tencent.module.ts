@@ -2,19 +2,20 @@ import { Module } from '@nestjs/common';
 import { AccountsModule } from '../../accounts/accounts.module';
 import { CryptoModule } from '../../crypto/crypto.module';
 import { Face } from '../../faces/face';
+import { ClusterFirstUseRegister } from '../../http/first-use-register';
+import { FirstUseModule } from '../../http/shared-first-use-register';
 import { ImportModule } from '../../import/import.module';
 import { KeysModule } from '../../keys/keys.module';
 import { QuotasModule } from '../../quotas/quotas.module';
 import { RotationModule } from '../../rotation/rotation.module';
 import { Authenticator } from './authenticator';
 import { camPolicyLanguage } from './cam-policy';
-import { ClusterFirstUseRegister } from './first-use-register';
 import { NonceStore } from './nonce-store';
 import { SignatureBinding } from './signature-binding';
 import { TencentFace } from './tencent-face';
 import { V1NonceEntity } from './v1-nonce.entity';
 
-@Module({ imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule, RotationModule, ImportModule], providers: [Authenticator, NonceStore, SignatureBinding, TencentFace], exports: [TencentFace] })
+@Module({ imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule, RotationModule, ImportModule, FirstUseModule], providers: [Authenticator, NonceStore, SignatureBinding, TencentFace], exports: [TencentFace] })
 export class TencentModule {}
 
 /**
@@ -31,5 +32,5 @@ export const TENCENT_FACE: Face = {
   migrations: [],
   policyLanguage: camPolicyLanguage,
   // The TC3 signatures' first uses, for every worker.
-  servePrimary: () => ClusterFirstUseRegister.serve(),
+  servePrimary: (cfg) => ClusterFirstUseRegister.serve(cfg.signatureRegisterEntries),
 };

@@ -2,8 +2,9 @@ import { TsmLicense, loadTsmLicenses } from '../../../config/tsm-licenses';
 import { AlgorithmInfo } from '../../../crypto/algorithm-catalog';
 import { CryptoService } from '../../../crypto/crypto.service';
 import { ActionDef } from './action';
+import { cmkAlgorithmName, usageName } from '../key-rules';
 
-const info = (a: AlgorithmInfo) => ({ KeyUsage: a.keyUsage, Algorithm: a.algorithm });
+const info = (a: AlgorithmInfo) => ({ KeyUsage: usageName(a.keyUsage), Algorithm: cmkAlgorithmName(a.algorithm) });
 
 /** What this deployment offers: the algorithms its token supports, and its TSM SDK licenses (read once, at start). */
 export function deploymentActions(crypto: CryptoService, licenses: TsmLicense[] = loadTsmLicenses()): ActionDef[] {
@@ -13,7 +14,7 @@ export function deploymentActions(crypto: CryptoService, licenses: TsmLicense[] 
       params: [],
       accountWide: true,
       async run() {
-        const c = crypto.algorithms();
+        const c = await crypto.algorithms();
         return { SymmetricAlgorithms: c.symmetric.map(info), AsymmetricAlgorithms: c.asymmetric.map(info), AsymmetricSignVerifyAlgorithms: c.signVerify.map(info) };
       },
     },

@@ -2,7 +2,7 @@ import { ImportService } from '../../../import/import.service';
 import { TencentError } from '../tencent-error';
 import { ActionDef } from './action';
 import { Log } from '../../../common/logger';
-import { wrappingAlgorithmName, wrappingAlgorithmOf } from '../key-rules';
+import { wrappingAlgorithmName, wrappingAlgorithmOf, wrappingKeySpecOf } from '../key-rules';
 
 const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -25,7 +25,7 @@ export function importActions(imports: ImportService): ActionDef[] {
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const algorithm = wrappingAlgorithmOf(params.str('WrappingAlgorithm', true));
-        const r = await imports.parameters(principal, keyId, algorithm, params.str('WrappingKeySpec', true)).finally(() => reportWrapping(imports));
+        const r = await imports.parameters(principal, keyId, algorithm, wrappingKeySpecOf(params.str('WrappingKeySpec', true))).finally(() => reportWrapping(imports));
         return { KeyId: r.keyId, ImportToken: r.importToken, PublicKey: r.publicKey.toString('base64'), ParametersValidTo: r.validTo };
       },
     },

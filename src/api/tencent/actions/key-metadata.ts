@@ -1,5 +1,5 @@
 import { KeyEntity } from '../../../keys/key.entity';
-import { typeOfStandard } from '../key-rules';
+import { originName, typeOfStandard, usageName } from '../key-rules';
 
 /** KeyMetadata of the 2019-01-18 API, every documented field with its true value. */
 export function keyMetadata(k: KeyEntity): Record<string, unknown> {
@@ -9,14 +9,14 @@ export function keyMetadata(k: KeyEntity): Record<string, unknown> {
     CreateTime: k.createdAt,
     Description: k.description,
     KeyState: k.keyState,
-    KeyUsage: k.keyUsage,
+    KeyUsage: usageName(k.keyUsage),
     Type: typeOfStandard(k.standard),
     CreatorUin: Number(k.creatorUin),
     KeyRotationEnabled: k.rotationEnabled,
     Owner: k.owner,
     NextRotateTime: k.rotationEnabled ? k.nextRotateTime : 0,
     DeletionDate: k.deletionDate,
-    Origin: k.origin,
+    Origin: originName(k.origin),
     ValidTo: k.validTo,
     ResourceId: `creatorUin/${k.creatorUin}/${k.keyId}`,
     RotateDays: k.rotateDays,

@@ -3,7 +3,7 @@ import { TencentError } from '../tencent-error';
 import { MAX_CREATE_TAGS, MAX_KEY_IDS } from '../list-limits';
 import { ActionDef } from './action';
 import { keyMetadata } from './key-metadata';
-import { checkTencentAlias, originOfType } from '../key-rules';
+import { checkTencentAlias, checkTencentTags, originOfType, usageOf } from '../key-rules';
 
 export function keyActions(keys: KeysService): ActionDef[] {
   return [
@@ -11,14 +11,17 @@ export function keyActions(keys: KeysService): ActionDef[] {
       name: 'CreateKey',
       params: ['Alias', 'Description', 'KeyUsage', 'Type', 'Tags', 'TCEProjectId'],
       async run({ principal, params }) {
-        const tags = params.objArray('Tags', MAX_CREATE_TAGS)?.map((t) => ({ TagKey: t.str('TagKey') ?? '', TagValue: t.str('TagValue') ?? '' }));
+        const tags = params.objArray('Tags', MAX_CREATE_TAGS)?.map((t) => ({ key: t.str('TagKey') ?? '', value: t.str('TagValue') ?? '' }));
         params.str('TCEProjectId');
         const alias = params.str('Alias', true);
         const k = await keys.create(principal, {
           alias,
-          faceChecks: () => checkTencentAlias(alias),
+          faceChecks: () => {
+            checkTencentAlias(alias);
+            checkTencentTags(tags ?? []);
+          },
           description: params.str('Description'),
-          keyUsage: params.str('KeyUsage'),
+          keyUsage: usageOf(params.str('KeyUsage')),
           origin: originOfType(params.uint('Type')),
           tags,
         });

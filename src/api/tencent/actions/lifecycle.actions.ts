@@ -1,10 +1,9 @@
-import { KEY_USAGES } from '../../../keys/key-params';
 import { KeysService } from '../../../keys/keys.service';
 import { TencentError } from '../tencent-error';
 import { MAX_KEY_IDS, MAX_TAG_FILTERS, MAX_TAG_FILTER_VALUES } from '../list-limits';
 import { ActionDef } from './action';
 import { keyMetadata } from './key-metadata';
-import { checkPendingWindow, checkTencentAlias } from '../key-rules';
+import { checkPendingWindow, checkTencentAlias, originFilterOf, usageFilterOf } from '../key-rules';
 
 const STATE_FILTER: Record<number, string[] | undefined> = {
   0: undefined,
@@ -123,10 +122,8 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
         if (!(state in STATE_FILTER)) throw invalid('KeyState must be 0..5');
         const search = params.str('SearchKeyAlias') ?? '';
         if (search.length > 128) throw invalid('SearchKeyAlias is longer than 128 characters');
-        const origin = params.str('Origin') ?? 'ALL';
-        if (!['ALL', 'KMS', 'EXTERNAL', ''].includes(origin)) throw invalid('Origin must be KMS, EXTERNAL or ALL (case-sensitive)');
-        const usage = params.str('KeyUsage') || 'ENCRYPT_DECRYPT';
-        if (usage !== 'ALL' && !(KEY_USAGES as readonly string[]).includes(usage)) throw invalid(`KeyUsage must be ALL or one of ${KEY_USAGES.join(', ')}`);
+        const origin = originFilterOf(params.str('Origin') ?? 'ALL');
+        const usage = usageFilterOf(params.str('KeyUsage') || 'ENCRYPT_DECRYPT');
         const filters = params.objArray('TagFilters', MAX_TAG_FILTERS) ?? [];
         const tags = filters.map((f) => ({ key: f.str('TagKey', true), values: f.strArray('TagValue', MAX_TAG_FILTER_VALUES) }));
         // No cloud product creates keys here: Role 1 lists nothing.
@@ -137,8 +134,8 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
           newestFirst: order === 0,
           states: STATE_FILTER[state],
           search: search || undefined,
-          origin: origin === 'ALL' || origin === '' ? undefined : origin,
-          keyUsage: usage === 'ALL' ? undefined : usage,
+          origin,
+          keyUsage: usage,
           tags,
         });
         return { TotalCount: page.total, KeyMetadatas: page.rows.map(keyMetadata) };

@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
 import Redis from 'ioredis';
-import { Log } from '../../common/logger';
+import { Log } from '../common/logger';
 
 /**
  * A register of one-time values (here: request signatures) and the uses made of them. The
@@ -26,7 +26,7 @@ export interface FirstUseRegister {
 }
 
 export const SWAP_WINDOW_MS = 2000;
-/** About 140 bytes each: 4 million is some 560 MB. */
+/** About 140 bytes each: 4 million (the default of KMS_SIGNATURE_REGISTER_ENTRIES) is some 560 MB. */
 export const MAX_ENTRIES = 4_000_000;
 
 interface Entry {
@@ -67,9 +67,9 @@ export class MemoryFirstUseRegister implements FirstUseRegister {
       this.size++;
       return 'accepted';
     }
-    if (e.tags === use.tag || (Array.isArray(e.tags) && e.tags.includes(use.tag))) return 'accepted';
+    if (use.tag !== '' && (e.tags === use.tag || (Array.isArray(e.tags) && e.tags.includes(use.tag)))) return 'accepted';
     if (e.address !== use.address || at - e.at > SWAP_WINDOW_MS) return 'refused';
-    e.tags = [...(Array.isArray(e.tags) ? e.tags : [e.tags]), use.tag];
+    if (use.tag !== '') e.tags = [...(Array.isArray(e.tags) ? e.tags : [e.tags]), use.tag];
     return 'accepted';
   }
 
@@ -141,9 +141,13 @@ export class ClusterFirstUseRegister implements FirstUseRegister {
     });
   }
 
-  /** In the primary: answers the workers' claims from one register. */
-  static serve(): void {
-    const register = new MemoryFirstUseRegister();
+  private static served = false;
+
+  /** In the primary: answers the workers' claims from one register (once, whichever faces ask). */
+  static serve(max = MAX_ENTRIES): void {
+    if (ClusterFirstUseRegister.served) return;
+    ClusterFirstUseRegister.served = true;
+    const register = new MemoryFirstUseRegister(max);
     cluster.on('message', (worker, m: ClaimRequest) => {
       if (m?.kms !== 'first-use') return;
       worker.send({ kms: 'first-use', id: m.id, verdict: register.claimNow(m, Date.now()) } satisfies ClaimReply);
@@ -155,16 +159,18 @@ export class ClusterFirstUseRegister implements FirstUseRegister {
 const CLAIM = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local tag = 't:' .. ARGV[1]
+local tag = false
+if ARGV[1] ~= '' then tag = 't:' .. ARGV[1] end
 if redis.call('EXISTS', KEYS[1]) == 0 then
-  redis.call('HSET', KEYS[1], '@address', ARGV[2], '@at', now, tag, 1)
+  redis.call('HSET', KEYS[1], '@address', ARGV[2], '@at', now)
+  if tag then redis.call('HSET', KEYS[1], tag, 1) end
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
   return 1
 end
-if redis.call('HEXISTS', KEYS[1], tag) == 1 then return 1 end
+if tag and redis.call('HEXISTS', KEYS[1], tag) == 1 then return 1 end
 local first = redis.call('HMGET', KEYS[1], '@address', '@at')
 if first[1] == ARGV[2] and now - tonumber(first[2]) <= tonumber(ARGV[4]) then
-  redis.call('HSET', KEYS[1], tag, 1)
+  if tag then redis.call('HSET', KEYS[1], tag, 1) end
   return 1
 end
 return 0

@@ -1,0 +1,46 @@
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const { TestEnvironment } = require('jest-environment-node');
+
+/**
+ * Jest's node environment, plus: with KMS_TEST_CPU_REPORT=FILE each test file appends a JSON
+ * line to FILE with the CPU seconds it cost, the Jest worker's own (clients, signing, checks)
+ * and its child processes' (services with their workers, CLI calls, openssl, ...), measured
+ * at teardown, when every hook has run and the children have exited. CI's budget is CPU on two
+ * cores; this says which files spend it.
+ */
+class CpuReportingEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    this.file = path.relative(config.projectConfig.rootDir, context.testPath);
+  }
+
+  async setup() {
+    await super.setup();
+    this.began = Date.now();
+    this.start = times();
+  }
+
+  async teardown() {
+    const report = process.env.KMS_TEST_CPU_REPORT;
+    if (report && this.start) {
+      const d = times().map((t, i) => t - this.start[i]);
+      const line = { file: this.file, wall: (Date.now() - this.began) / 1000, self: +(d[0] + d[1]).toFixed(2), children: +(d[2] + d[3]).toFixed(2) };
+      fs.appendFileSync(report, JSON.stringify(line) + '\n');
+    }
+    await super.teardown();
+  }
+}
+
+/** utime, stime, cutime and cstime of this process, in seconds (Linux). */
+function times() {
+  const stat = fs.readFileSync('/proc/self/stat', 'latin1');
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 15)
+    .map((t) => Number(t) / 100);
+}
+
+module.exports = CpuReportingEnvironment;
