@@ -52,12 +52,15 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   private unsealed = false;
   /** Real time since which some accepted record has waited to be written; 0: none waits. */
   private waitingSince = 0;
+  /** Real time at which the write under way started; 0: none is. */
+  private writingSince = 0;
   private flushing: Promise<void> | null = null;
   private soon = false;
   private timer: NodeJS.Timeout | null = null;
   private failing = false;
   private lastWarn = 0;
   private dropped = 0;
+  private failures = 0;
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
@@ -71,6 +74,11 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
 
   get enabled(): boolean {
     return this.mode !== 'off';
+  }
+
+  /** KMS_AUDIT=required: requests are refused while records cannot be written. */
+  get required(): boolean {
+    return this.mode === 'required';
   }
 
   /** The time to stamp a record with: the service's clock (which tests may move). */
@@ -98,9 +106,31 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
 
   /** In `required` mode, throws ServiceUnavailableError while records cannot be written. */
   assertAccepting(): void {
-    if (this.mode === 'required' && this.waitingSince !== 0 && Date.now() - this.waitingSince >= REFUSE_AFTER_MS) {
+    if (this.mode === 'required' && this.stalled()) {
       throw new ServiceUnavailableError('the audit trail cannot be written at the moment; retry later');
     }
+  }
+
+  /** False while the last write failed or records have waited REFUSE_AFTER_MS (a hung write); always true when off. */
+  get writable(): boolean {
+    return this.mode === 'off' || !(this.failing || this.stalled());
+  }
+
+  /**
+   * A write under way for REFUSE_AFTER_MS (a hung database), or failing writes while records
+   * have waited that long. Not the wait alone: an event loop blocked for seconds (a starved
+   * machine, a slow synchronous token call) delays the flush timer, and the records it finds
+   * waiting on waking up would otherwise refuse the next request though nothing failed.
+   */
+  private stalled(): boolean {
+    const now = Date.now();
+    if (this.writingSince !== 0 && now - this.writingSince >= REFUSE_AFTER_MS) return true;
+    return this.failing && this.waitingSince !== 0 && now - this.waitingSince >= REFUSE_AFTER_MS;
+  }
+
+  /** What the metrics show: records waiting to be written, failed writes, records dropped (queue full). */
+  stats(): { queued: number; failures: number; dropped: number } {
+    return { queued: this.backlog(), failures: this.failures, dropped: this.dropped };
   }
 
   onApplicationBootstrap(): void {
@@ -130,7 +160,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   flush(): Promise<void> {
     if (this.flushing) {
       // A write that hangs (a locked table, a database that does not answer) fails nothing: say so.
-      if (this.waitingSince !== 0 && Date.now() - this.waitingSince >= REFUSE_AFTER_MS) this.warnFailing(`the database has not completed a write for ${Math.round((Date.now() - this.waitingSince) / 1000)} s`);
+      if (this.stalled()) this.warnFailing(`the database has not completed a write for ${Math.round((Date.now() - this.writingSince) / 1000)} s`);
       return this.flushing;
     }
     if (!this.pending && this.queue.length === 0 && !this.unsealed) return Promise.resolve();
@@ -145,16 +175,21 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
         if (this.pending) {
           const batch = this.pending;
           batch.attempts++;
+          this.writingSince = Date.now();
           await this.persist(batch);
           this.pending = null;
         } else {
+          this.writingSince = Date.now();
           await this.sealHead();
         }
+        this.writingSince = 0;
         this.waitingSince = this.queue.length ? Date.now() : 0;
       }
       if (this.failing) Log.warn('audit trail written again after a failure', { waiting: this.backlog() });
       this.failing = false;
     } catch (e) {
+      this.writingSince = 0;
+      this.failures++;
       this.warnFailing((e as Error).message);
     }
   }
@@ -240,7 +275,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
     const row = await this.ds.getRepository(AuditRecordEntity).findOne({ where: { writer: this.writer, seq: this.lastSeq } });
     if (!row) return void (this.unsealed = false);
     const mac = await this.sealer.seal(headSealMessage(this.writer, row.seq, row.hash, row.at));
-    await this.ds.getRepository(AuditChainEntity).update({ writer: this.writer }, { headSeq: row.seq, headHash: row.hash, headAt: row.at, headMac: mac });
+    await this.ds.transaction((m) => m.update(AuditChainEntity, { writer: this.writer }, { headSeq: row.seq, headHash: row.hash, headAt: row.at, headMac: mac }));
     this.unsealed = false;
   }
 }
