@@ -18,14 +18,31 @@ export interface Credential {
   SecretKey: string;
 }
 
+/**
+ * Ports for test servers come from a range of their own for each Jest worker of each pass
+ * (CI runs the SQLite and PostgreSQL passes side by side), below Linux's ephemeral range
+ * (32768 and up) that outgoing connections take theirs from. A port the OS hands out with
+ * listen(0) and that is closed again may be taken by anything before the service binds it,
+ * and the readiness check would then see another test's service answer on it.
+ */
+const PORTS_PER_SLOT = 700;
+const slot = (process.env.KMS_TEST_DATABASE_URL ? 8 : 0) + ((Number(process.env.JEST_WORKER_ID ?? 1) - 1) % 8);
+let nextPort = Math.floor(Math.random() * PORTS_PER_SLOT);
+
+/** A port of this process's range that nothing listens on now. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < PORTS_PER_SLOT; tries++) {
+    const port = 20_000 + slot * PORTS_PER_SLOT + (nextPort++ % PORTS_PER_SLOT);
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in the range of test slot ${slot}`);
+}
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
+    s.once('error', () => resolve(false));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
   });
 }
 
