@@ -18,6 +18,7 @@ import { Listener, checkExposure, createListener, reloadTls } from './http/liste
 import { readTlsOptions } from './http/tls-options';
 import { answerSecretRequests, requestSecrets } from './worker-secrets';
 import { serveClusterMetrics } from './metrics/metrics-cluster';
+import { SiblingChanges } from './persistence/sibling-changes';
 
 async function startWorker(cfg: KmsConfig): Promise<void> {
   // From the start, so that a SIGHUP meant for the certificate never kills a starting worker.
@@ -100,7 +101,10 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   // The PIN reaches workers over IPC, not through the environment they would inherit.
   answerSecretRequests({ hsmPin: cfg.hsmPin });
   // A scrape reaching any worker shows every serving worker's metrics, merged here.
-  serveClusterMetrics(() => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && ready.has(w.id)));
+  const serving = () => Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && ready.has(w.id));
+  serveClusterMetrics(serving);
+  // A write is answered once the other workers have dropped what it changed from their caches.
+  SiblingChanges.serve(serving);
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
   const fork = () => cluster.fork();

@@ -2,7 +2,10 @@ import { Credential, KmsService } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 import { msUntil } from './support/wait';
 
-/** Two instances on one database and token: a change made through one reaches the other within a second. */
+/**
+ * Two instances on one database and token: a change made through one reaches the other within a
+ * second, and every worker of the instance that made it before the write is answered.
+ */
 
 let a: KmsService;
 let b: KmsService;
@@ -37,6 +40,20 @@ it('applies DisableKey and EnableKey on the other instance within one second', a
   await ca.EnableKey({ KeyId: KeyId! });
   const enabled = await msUntil(async () => (await codeOf(cb.Encrypt({ KeyId: KeyId!, Plaintext: b64('x') }))) === 'OK');
   expect(enabled).toBeLessThan(1000);
+});
+
+it('within an instance, answers a write only once every worker has dropped what it changed', async () => {
+  const ca = kmsClient(a.endpoint, cred);
+  const { KeyId } = await ca.CreateKey({ Alias: 'read-your-writes' });
+  // Each request on a connection of its own: the primary deals them to both workers in turn.
+  for (let i = 0; i < 8; i++) await ca.Encrypt({ KeyId: KeyId!, Plaintext: b64('warm') });
+  const encrypts = async () => Promise.all(Array.from({ length: 6 }, () => codeOf(ca.Encrypt({ KeyId: KeyId!, Plaintext: b64('x') }))));
+  for (let round = 0; round < 3; round++) {
+    await ca.DisableKey({ KeyId: KeyId! });
+    expect(await encrypts()).toEqual(Array(6).fill('ResourceUnavailable.CmkDisabled'));
+    await ca.EnableKey({ KeyId: KeyId! });
+    expect(await encrypts()).toEqual(Array(6).fill('OK'));
+  }
 });
 
 it('accepts a credential created by the CLI on every instance, after a miss was cached', async () => {

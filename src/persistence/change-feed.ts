@@ -1,8 +1,10 @@
 import { Inject, Injectable, OnModuleDestroy, Optional } from '@nestjs/common';
+import cluster from 'node:cluster';
 import { DataSource, EntityManager, In, MoreThan } from 'typeorm';
 import { Log } from '../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { ChangeEventEntity } from './change-event.entity';
+import { SiblingChanges } from './sibling-changes';
 import { afterTransaction } from './transactions';
 
 export type ChangeKind = 'key' | 'credential' | 'user' | 'account';
@@ -58,6 +60,8 @@ export class ChangeFeed implements OnModuleDestroy {
 
   private readonly page: number;
   private readonly keepWhenStale: boolean;
+  /** In a cluster worker: the other workers of this instance, told of each change at once. */
+  private readonly siblings = cluster.isWorker ? new SiblingChanges((kind, ref) => this.emit(kind as ChangeKind, ref)) : null;
 
   constructor(@Inject(DataSource) private readonly ds: DataSource, @Optional() @Inject(KMS_CONFIG) cfg?: Pick<KmsConfig, 'changeFeedPage'> & Partial<Pick<KmsConfig, 'audit'>>) {
     this.page = cfg?.changeFeedPage ?? 5000;
@@ -76,12 +80,17 @@ export class ChangeFeed implements OnModuleDestroy {
   }
 
   /**
-   * Records a change inside the caller's transaction and applies it locally once that
-   * transaction has ended; the poll applies it again on every process once committed.
+   * Records a change inside the caller's transaction and, once that transaction has ended,
+   * applies it in this process and in the other workers of this instance (the transaction
+   * resolves after they have: see SiblingChanges); the poll applies it again on every process
+   * of every instance once committed.
    */
   async publish(manager: EntityManager, kind: ChangeKind, ref: string): Promise<void> {
     await manager.insert(ChangeEventEntity, { kind, ref, at: Date.now() });
-    afterTransaction(manager, () => this.emit(kind, ref));
+    afterTransaction(manager, () => {
+      this.emit(kind, ref);
+      return this.siblings?.tell(kind, ref);
+    });
   }
 
   async start(): Promise<void> {

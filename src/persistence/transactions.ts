@@ -1,7 +1,8 @@
 import { DataSource, EntityManager } from 'typeorm';
 import { Mutex } from '../common/mutex';
 
-type Hook = () => void;
+/** May return a promise: the transaction's caller then waits for it too. */
+type Hook = () => void | Promise<void>;
 /**
  * The hooks of each open transaction, by its query runner (what a transaction's manager
  * carries). Not an AsyncLocalStorage: on Node 20 one enabled AsyncLocalStorage puts a hook on
@@ -19,7 +20,7 @@ const open = new WeakMap<object, Hook[]>();
 export function afterTransaction(manager: EntityManager, hook: Hook): void {
   const hooks = manager.queryRunner ? open.get(manager.queryRunner) : undefined;
   if (hooks) hooks.push(hook);
-  else hook();
+  else void hook();
 }
 
 /**
@@ -39,7 +40,9 @@ export function installTransactionHooks(ds: DataSource): void {
   const sqlite = ds.options.type === 'better-sqlite3';
   const mutex = new Mutex();
   if (sqlite) beginAsWriter(ds);
-  const run = (args: unknown[]): Promise<unknown> => {
+  // Hooks run as the transaction ends (on SQLite still inside the mutex); the promises they
+  // return are awaited after it, so that the next transaction need not wait for them.
+  const run = (args: unknown[], waits: Array<Promise<void>>): Promise<unknown> => {
     const hooks: Hook[] = [];
     let runner: object | undefined;
     // transaction(fn) or transaction(isolationLevel, fn); DataSource passes (fn, undefined).
@@ -54,10 +57,23 @@ export function installTransactionHooks(ds: DataSource): void {
     );
     return original(...wrapped).finally(() => {
       if (runner) open.delete(runner);
-      for (const h of hooks) h();
+      for (const h of hooks) {
+        const w = h();
+        if (w) waits.push(w);
+      }
     });
   };
-  (manager as { transaction: unknown }).transaction = (...args: unknown[]) => (sqlite ? mutex.run(() => run(args)) : run(args));
+  const settle = async (p: Promise<unknown>, waits: Array<Promise<void>>): Promise<unknown> => {
+    try {
+      return await p;
+    } finally {
+      if (waits.length) await Promise.all(waits);
+    }
+  };
+  (manager as { transaction: unknown }).transaction = (...args: unknown[]) => {
+    const waits: Array<Promise<void>> = [];
+    return settle(sqlite ? mutex.run(() => run(args, waits)) : run(args, waits), waits);
+  };
 }
 
 function beginAsWriter(ds: DataSource): void {

@@ -18,7 +18,7 @@ it('runs hooks after the commit, not before', async () => {
   const seen: string[] = [];
   await ds.transaction(async (m) => {
     await m.query('SELECT 1');
-    afterTransaction(m, () => seen.push('hook'));
+    afterTransaction(m, () => void seen.push('hook'));
     seen.push('body');
   });
   seen.push('returned');
@@ -29,21 +29,35 @@ it('runs hooks after a roll-back too, and the error still reaches the caller', a
   const seen: string[] = [];
   await expect(
     ds.transaction(async (m) => {
-      afterTransaction(m, () => seen.push('hook'));
+      afterTransaction(m, () => void seen.push('hook'));
       throw new Error('refused');
     }),
   ).rejects.toThrow('refused');
   expect(seen).toEqual(['hook']);
 });
 
+it('resolves once the promises its hooks returned have, without holding the next transaction', async () => {
+  const seen: string[] = [];
+  let release!: () => void;
+  const first = ds.transaction(async (m) => {
+    afterTransaction(m, () => new Promise<void>((r) => (release = () => (seen.push('hook settled'), r()))));
+  });
+  // The next transaction runs while the first one's hook is still pending.
+  await ds.transaction(async () => void seen.push('next ran'));
+  release();
+  await first;
+  seen.push('first returned');
+  expect(seen).toEqual(['next ran', 'hook settled', 'first returned']);
+});
+
 it('runs a hook at once outside a transaction, and after one has ended', async () => {
   const seen: string[] = [];
-  afterTransaction(ds.manager, () => seen.push('outside'));
+  afterTransaction(ds.manager, () => void seen.push('outside'));
   let kept: EntityManager | undefined;
   await ds.transaction(async (m) => {
     kept = m;
   });
-  afterTransaction(kept!, () => seen.push('after'));
+  afterTransaction(kept!, () => void seen.push('after'));
   expect(seen).toEqual(['outside', 'after']);
 });
 
