@@ -1,6 +1,6 @@
-import cluster from 'node:cluster';
 import Redis from 'ioredis';
 import { Log } from '../common/logger';
+import { PrimaryChannel } from '../common/primary-channel';
 
 /**
  * A register of one-time values (here: request signatures) and the uses made of them. The
@@ -92,53 +92,25 @@ export class MemoryFirstUseRegister implements FirstUseRegister {
   }
 }
 
-interface ClaimRequest extends Use {
-  kms: 'first-use';
-  id: number;
-}
-interface ClaimReply {
-  kms: 'first-use';
-  id: number;
-  verdict: Verdict;
-}
-
 /**
  * For the workers of one instance: the cluster's primary keeps the register and each worker
- * asks it over the IPC channel (one round trip per claim). A primary that does not answer
- * within a second is replaced by a register in the worker itself, which still refuses a
- * swap made through the same worker, and that is logged.
+ * asks it over the IPC channel (claims batched per turn of the event loop: PrimaryChannel).
+ * A primary that does not answer within a second is replaced by a register in the worker
+ * itself, which still refuses a swap made through the same worker, and that is logged.
  */
 export class ClusterFirstUseRegister implements FirstUseRegister {
-  private next = 1;
-  private readonly pending = new Map<number, (v: Verdict) => void>();
   private readonly fallback = new MemoryFirstUseRegister();
   private warnedAt = 0;
-
-  constructor() {
-    process.on('message', (m: ClaimReply) => {
-      if (m?.kms !== 'first-use') return;
-      this.pending.get(m.id)?.(m.verdict);
-      this.pending.delete(m.id);
-    });
-  }
+  private readonly primary = new PrimaryChannel<Use, Verdict>('first-use', 1000, (use) => {
+    if (Date.now() - this.warnedAt > 10_000) {
+      this.warnedAt = Date.now();
+      Log.warn('the primary did not answer a signature claim; this worker decides alone meanwhile');
+    }
+    return this.fallback.claimNow(use, Date.now());
+  });
 
   claim(use: Use): Promise<Verdict> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        if (Date.now() - this.warnedAt > 10_000) {
-          this.warnedAt = Date.now();
-          Log.warn('the primary did not answer a signature claim; this worker decides alone meanwhile');
-        }
-        resolve(this.fallback.claimNow(use, Date.now()));
-      }, 1000);
-      this.pending.set(id, (v) => {
-        clearTimeout(timer);
-        resolve(v);
-      });
-      process.send!({ kms: 'first-use', id, key: use.key, tag: use.tag, address: use.address, expiresAt: use.expiresAt } satisfies ClaimRequest);
-    });
+    return this.primary.ask({ key: use.key, tag: use.tag, address: use.address, expiresAt: use.expiresAt });
   }
 
   private static served = false;
@@ -148,10 +120,7 @@ export class ClusterFirstUseRegister implements FirstUseRegister {
     if (ClusterFirstUseRegister.served) return;
     ClusterFirstUseRegister.served = true;
     const register = new MemoryFirstUseRegister(max);
-    cluster.on('message', (worker, m: ClaimRequest) => {
-      if (m?.kms !== 'first-use') return;
-      worker.send({ kms: 'first-use', id: m.id, verdict: register.claimNow(m, Date.now()) } satisfies ClaimReply);
-    });
+    PrimaryChannel.serve<Use, Verdict>('first-use', (use) => register.claimNow(use, Date.now()));
   }
 }
 

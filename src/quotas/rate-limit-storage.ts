@@ -1,9 +1,9 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
 import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-storage-record.interface';
-import cluster from 'node:cluster';
 import * as crypto from 'node:crypto';
 import Redis from 'ioredis';
 import { Log } from '../common/logger';
+import { PrimaryChannel } from '../common/primary-channel';
 import { SlidingWindow } from './sliding-window';
 
 /**
@@ -100,57 +100,31 @@ export class RedisRateStorage implements ThrottlerStorage {
   }
 }
 
-interface RateRequest {
-  kms: 'rate';
-  id: number;
+interface RateQuestion {
   key: string;
   ttl: number;
   limit: number;
 }
-interface RateReply {
-  kms: 'rate';
-  id: number;
-  record: ThrottlerStorageRecord;
-}
 
 /**
  * For the workers of one instance without Redis: the cluster's primary keeps the counters
- * and each worker asks it over the IPC channel, so the workers together allow the
- * documented rate. A primary that does not answer within a second lets the call through.
+ * and each worker asks it over the IPC channel (batched per turn of the event loop:
+ * PrimaryChannel), so the workers together allow the documented rate. A primary that does
+ * not answer within a second lets the call through.
  */
 export class ClusterRateStorage implements ThrottlerStorage {
-  private next = 1;
-  private readonly pending = new Map<number, (r: ThrottlerStorageRecord) => void>();
-
-  constructor() {
-    process.on('message', (m: RateReply) => {
-      if (m?.kms !== 'rate') return;
-      this.pending.get(m.id)?.(m.record);
-      this.pending.delete(m.id);
-    });
-  }
+  private readonly primary = new PrimaryChannel<RateQuestion, ThrottlerStorageRecord>('rate', 1000, () => record(true, 0, 0));
 
   increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        resolve(record(true, 0, 0));
-      }, 1000);
-      this.pending.set(id, (r) => {
-        clearTimeout(timer);
-        resolve(r);
-      });
-      process.send!({ kms: 'rate', id, key, ttl, limit } satisfies RateRequest);
-    });
+    return this.primary.ask({ key, ttl, limit });
   }
 
-  /** In the primary: answers the workers' requests from one in-memory store. */
+  /** In the primary: answers the workers' questions from one sliding window. */
   static serve(): void {
-    const store = new MemoryRateStorage();
-    cluster.on('message', (worker, m: RateRequest) => {
-      if (m?.kms !== 'rate') return;
-      void store.increment(m.key, m.ttl, m.limit).then((r) => worker.send({ kms: 'rate', id: m.id, record: r } satisfies RateReply));
+    const window = new SlidingWindow();
+    PrimaryChannel.serve<RateQuestion, ThrottlerStorageRecord>('rate', (q) => {
+      const r = window.hit(q.key, q.limit, q.ttl, Date.now());
+      return record(r.allowed, r.count, r.retryAfterMs);
     });
   }
 }

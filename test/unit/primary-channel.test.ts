@@ -1,0 +1,57 @@
+import cluster, { Worker } from 'node:cluster';
+import { EventEmitter } from 'node:events';
+import { ChannelPort, PrimaryChannel } from '../../src/common/primary-channel';
+
+/** The batched worker-to-primary channel, over a stand-in IPC port. */
+
+interface Batch {
+  kms: string;
+  id: number;
+  items: number[];
+}
+
+function port(): ChannelPort & { sent: Batch[]; reply(m: unknown): void } {
+  const events = new EventEmitter();
+  const sent: Batch[] = [];
+  return { sent, send: (m: unknown) => sent.push(m as Batch), on: (e: 'message', l: (m: unknown) => void) => events.on(e, l), reply: (m: unknown) => events.emit('message', m) };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+afterEach(() => jest.useRealTimers());
+
+it('sends the questions of one turn of the event loop in one message and answers each in order', async () => {
+  const p = port();
+  const channel = new PrimaryChannel<number, string>('t', 1000, () => 'fallback', p);
+  const answers = Promise.all([channel.ask(1), channel.ask(2), channel.ask(3)]);
+  await turn();
+  expect(p.sent).toEqual([{ kms: 't', id: 1, items: [1, 2, 3] }]);
+  const later = channel.ask(4);
+  await turn();
+  expect(p.sent[1]).toEqual({ kms: 't', id: 2, items: [4] });
+  p.reply({ kms: 't', id: 2, items: ['four'] });
+  p.reply({ kms: 'other', id: 1, items: ['not ours'] });
+  p.reply({ kms: 't', id: 1, items: ['one', 'two', 'three'] });
+  expect(await answers).toEqual(['one', 'two', 'three']);
+  expect(await later).toBe('four');
+});
+
+it('answers from the fallback when the primary does not answer in time, and ignores a late answer', async () => {
+  jest.useFakeTimers();
+  const p = port();
+  const channel = new PrimaryChannel<number, string>('t', 1000, (q) => `alone ${q}`, p);
+  const answer = channel.ask(7);
+  jest.runOnlyPendingTimers(); // the setImmediate that sends
+  jest.advanceTimersByTime(1000);
+  expect(await answer).toBe('alone 7');
+  expect(() => p.reply({ kms: 't', id: 1, items: ['late'] })).not.toThrow();
+});
+
+it('serves each batch in the primary, one answer per question in order', () => {
+  PrimaryChannel.serve<number, number>('square', (q) => q * q);
+  const sent: unknown[] = [];
+  const worker = { send: (m: unknown) => sent.push(m) } as unknown as Worker;
+  cluster.emit('message', worker, { kms: 'square', id: 5, items: [2, 3] });
+  cluster.emit('message', worker, { kms: 'other', id: 6, items: [4] });
+  expect(sent).toEqual([{ kms: 'square', id: 5, items: [4, 9] }]);
+});
