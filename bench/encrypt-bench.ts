@@ -329,7 +329,7 @@ async function main(): Promise<number> {
   writeFile(path.join(dir, 'latest.md'), markdown);
   if (find(bench.rows, 'service', 64)) writeFile(path.join(dir, 'latest.svg'), chartSvg(bench.rows, [...CONNECTIONS], caption));
   // Only a complete run speaks for the project in its README.
-  const complete = parts.size === 6 && process.env.BENCH_README !== '0';
+  const complete = parts.size === SECTIONS.length && process.env.BENCH_README !== '0';
   if (complete && updateReadme(path.join(repoRoot(), 'README.md'), markdown)) log('updated the performance section of README.md');
   log(`\nwrote bench/results/latest.json, latest.md${find(bench.rows, 'service', 64) ? ', latest.svg' : ''} (${minutes.toFixed(1)} minutes)`);
   const failed = bench.failures.length > 0 || bench.rows.some((r) => r.problems.length > 0);
