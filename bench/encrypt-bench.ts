@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chartSvg } from './lib/chart';
 import { cleanup, cleanupOnSignals, tempDir } from './lib/cleanup';
-import { CONNECTIONS, PLAINTEXT_BYTES, Section, WRK, benchSeconds, manyKeys, memoryRequests, repoRoot, sections, warmupSeconds } from './lib/constants';
+import { CONNECTIONS, PLAINTEXT_BYTES, SECTIONS, Section, WRK, benchSeconds, manyKeys, memoryRequests, memoryWarmup, repoRoot, sections, warmupSeconds } from './lib/constants';
 import { encryptDataSlots } from './lib/huawei';
 import { streamBench, StreamRows } from './lib/huks-stream';
 import { createKeys } from './lib/keys';
@@ -208,7 +208,7 @@ async function keyCount(bench: Bench, workers: number): Promise<{ few?: Row; man
   return out;
 }
 
-/** RSS of every service process while it answers BENCH_MEMORY_REQUESTS Encrypts at 64 connections. */
+/** RSS of every service process while it answers BENCH_MEMORY_REQUESTS Encrypts at 64 connections, after BENCH_MEMORY_WARMUP. */
 async function memory(bench: Bench, workers: number): Promise<{ figures?: MemoryFigures; samples: RssSample[]; result?: WrkResult }> {
   const total = memoryRequests();
   const samples: RssSample[] = [];
@@ -222,8 +222,11 @@ async function memory(bench: Bench, workers: number): Promise<{ figures?: Memory
     const requests: SignedRequest[] = [];
     for (let k = 0; k * 60 < maxSeconds + 60; k++) requests.push(signedEncrypt(s.target as EncryptTarget, bench.plaintextB64, base + 60 * k));
     const progress = new Map<number, number>();
+    const warmup = memoryWarmup();
+    log(`  ${warmup.toLocaleString('en-US')} Encrypts to warm up, then ${total.toLocaleString('en-US')} at 64 connections, RSS of every service process every ~10k requests`);
+    const warm = await runWrk({ requests, pick: { by: 'time', base, step: 60 }, expect: '"CiphertextBlob"', errorMarker: '"Error"', stopAfter: warmup, progressEvery: 5000 }, 64, maxSeconds, bench.scripts);
+    if (wrkProblems(warm).length) bench.fail(`memory warm-up: ${wrkProblems(warm).join('; ')}`);
     samples.push(sampleRss(s.info.pid, 0));
-    log(`  ${total.toLocaleString('en-US')} Encrypts of 1 KiB at 64 connections, RSS of every service process every ~10k requests`);
     const plan: WrkPlan = {
       requests,
       pick: { by: 'time', base, step: 60 },

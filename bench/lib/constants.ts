@@ -46,6 +46,12 @@ export function sections(): Set<Section> {
  * machine, over an hour for 10,000) and a key's first use in each worker O(N).
  */
 export const manyKeys = (): number => Math.max(11, Math.round(positive('BENCH_KEYS', 1_000)));
+/**
+ * How many requests the memory part sends before it starts sampling: a fresh service's RSS
+ * climbs for its first 100k or so (V8's heap and the caches reach their working size), which
+ * says nothing about a leak.
+ */
+export const memoryWarmup = (): number => Math.round(positive('BENCH_MEMORY_WARMUP', 200_000));
 /** How many requests the memory part sends while it samples RSS. */
 export const memoryRequests = (): number => Math.max(200_000, Math.round(positive('BENCH_MEMORY_REQUESTS', 1_000_000)));
 
