@@ -132,3 +132,22 @@ it('keeps every chain verifiable across a restart, each process with a chain of 
   await kms.stopProcess();
   await expectIntact();
 });
+
+it('chains and seals a burst written in large batches (from the writer thread on SQLite)', async () => {
+  const before = new Set((await auditList(kms.env)).map((l) => l.writer));
+  await kms.launch();
+  const c = kmsClient(kms.endpoint, cred);
+  // 50 in flight: a flush every 200 ms finds hundreds of records, well above the thread's 64.
+  const sent = 600;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 50 }, async () => {
+      while (next++ < sent) await c.Encrypt({ KeyId: keyId, Plaintext: b64('burst') });
+    }),
+  );
+  const lines = await waitForRecords(kms.env, (l) => l.filter((x) => x.face === 'tencent' && x.action === 'Encrypt' && !before.has(x.writer)).length >= sent);
+  const burst = lines.filter((l) => l.face === 'tencent' && !before.has(l.writer));
+  expect(burst.map((l) => l.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: burst.length }, (_, i) => i + 1));
+  await kms.stopProcess();
+  expect((await expectIntact()).records).toBe((await auditList(kms.env)).length);
+});

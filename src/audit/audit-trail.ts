@@ -9,12 +9,13 @@ import { AuditChainEntity } from './audit-chain.entity';
 import { AuditEvent, ChainedRecord, baseSealMessage, chainRecord, genesisHash, headSealMessage } from './audit-event';
 import { AuditRecordEntity } from './audit-record.entity';
 import { AuditSealer } from './audit-sealer';
+import { SqliteAuditWriter, Statement } from './sqlite-audit-writer';
 
 export const FLUSH_MS = 200;
 /**
  * Records per transaction, and the queue length that starts a write before the timer. Fewer,
  * larger commits matter on SQLite, where the workers of an instance take turns at one write
- * lock and a process waiting for it waits with its event loop blocked. 2,000 rows of 15
+ * lock (waited for in the writer thread, for the batches that use it). 2,000 rows of 15
  * parameters stay within SQLite's 32,766 and PostgreSQL's 65,535.
  */
 export const BATCH = 2000;
@@ -23,8 +24,14 @@ export const REFUSE_AFTER_MS = 5000;
 /** Records kept in memory while the database is away; beyond, new ones are dropped (and counted). */
 const MAX_QUEUED = 200_000;
 const SHUTDOWN_FLUSH_MS = 5000;
+/**
+ * On SQLite, batches of at least this many records are written from a thread of their own
+ * (SqliteAuditWriter): only a busy process makes them, and a CLI command never starts the thread.
+ */
+const THREAD_MIN_BATCH = 64;
 const WARN_EVERY_MS = 10_000;
 
+const CHAIN_COLUMNS = ['writer', 'started_at', 'base_seq', 'base_hash', 'base_mac', 'head_seq', 'head_hash', 'head_at', 'head_mac'].map((c) => `"${c}"`).join(', ');
 const RECORD_COLUMNS = ['writer', 'seq', 'at', 'face', 'action', 'account', 'sub_user', 'secret_id', 'keys', 'request_id', 'source', 'client_cert', 'result', 'duration_ms', 'hash'].map((c) => `"${c}"`).join(', ');
 
 interface Batch {
@@ -37,7 +44,9 @@ interface Batch {
  * and without I/O; every FLUSH_MS (or at BATCH records) the queue is chained (each record's
  * hash covers the previous hash and its canonical form), written in one transaction, and the
  * new head sealed with a MAC from the token in that same transaction. A batch that fails is
- * retried as it was, so nothing accepted is lost and no sequence number is skipped.
+ * retried as it was, so nothing accepted is lost and no sequence number is skipped. On SQLite,
+ * whose driver is synchronous, large batches are written by a thread of their own
+ * (SqliteAuditWriter), so that the serving event loop does not wait on the INSERT or the lock.
  */
 @Injectable()
 export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -61,6 +70,8 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   private lastWarn = 0;
   private dropped = 0;
   private failures = 0;
+  /** SQLite: the thread that writes large batches off the event loop. */
+  private readonly thread: SqliteAuditWriter | null;
 
   constructor(
     @Inject(DataSource) private readonly ds: DataSource,
@@ -70,6 +81,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   ) {
     this.mode = cfg.audit.mode;
     this.lastHash = genesisHash(this.writer);
+    this.thread = ds.options.type === 'better-sqlite3' && this.mode !== 'off' ? new SqliteAuditWriter(ds.options.database as string) : null;
   }
 
   get enabled(): boolean {
@@ -150,6 +162,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
     }
     if (this.backlog() > 0) Log.error('audit records could not be written before the process stopped', { lost: this.backlog() });
     if (this.dropped) Log.error('audit records were dropped because the queue was full', { dropped: this.dropped });
+    await this.thread?.close();
   }
 
   private backlog(): number {
@@ -221,24 +234,18 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
       Log.warn('audit head not sealed (the token is unavailable); sealing it later', { error: (e as Error).message });
       return null;
     });
-    const chainRow: AuditChainEntity | null = this.created
-      ? null
-      : {
-          writer: this.writer,
-          startedAt: batch.records[0].at,
-          baseSeq: 0,
-          baseHash: genesisHash(this.writer),
-          baseMac: await this.sealer.seal(baseSealMessage(this.writer, 0, genesisHash(this.writer))),
-          headSeq: last.seq,
-          headHash: last.hash,
-          headAt: last.at,
-          headMac: head!,
-        };
-    await this.ds.transaction(async (m) => {
-      if (chainRow) await m.insert(AuditChainEntity, chainRow);
-      await m.query(...this.insertStatement(batch.records));
-      if (!chainRow && head) await m.update(AuditChainEntity, { writer: this.writer }, { headSeq: last.seq, headHash: last.hash, headAt: last.at, headMac: head });
-    });
+    const statements: Statement[] = [];
+    if (!this.created) {
+      const baseMac = await this.sealer.seal(baseSealMessage(this.writer, 0, genesisHash(this.writer)));
+      statements.push(this.statement(`INSERT INTO audit_chains (${CHAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [this.writer, batch.records[0].at, 0, genesisHash(this.writer), baseMac, last.seq, last.hash, last.at, head!]));
+    }
+    statements.push(this.insertStatement(batch.records));
+    if (this.created && head) statements.push(this.statement('UPDATE audit_chains SET "head_seq" = ?, "head_hash" = ?, "head_at" = ?, "head_mac" = ? WHERE "writer" = ?', [last.seq, last.hash, last.at, head, this.writer]));
+    if (this.thread && batch.records.length >= THREAD_MIN_BATCH) await this.thread.write(statements);
+    else
+      await this.ds.transaction(async (m) => {
+        for (const [sql, params] of statements) await m.query(sql, params);
+      });
     this.created = true;
     this.unsealed = head === null;
   }
@@ -248,7 +255,14 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
    * per row, which the serving process pays (at 500 rows, 7,500 parameters: within both
    * databases' limits).
    */
-  private insertStatement(records: ChainedRecord[]): [string, unknown[]] {
+  /** `sql` with `?` placeholders, numbered for PostgreSQL. */
+  private statement(sql: string, params: unknown[]): Statement {
+    if (this.ds.options.type !== 'postgres') return [sql, params];
+    let n = 0;
+    return [sql.replace(/\?/g, () => `$${++n}`), params];
+  }
+
+  private insertStatement(records: ChainedRecord[]): Statement {
     const pg = this.ds.options.type === 'postgres';
     const params: unknown[] = [];
     const rows = records.map((r) => {
