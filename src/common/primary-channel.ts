@@ -18,8 +18,8 @@ interface Batch<T> {
  * I/O callbacks have run (setImmediate), and their answers come back in one. An IPC message
  * costs both processes far more than the question itself, and under load one turn reads
  * many requests; a lone request waits for nothing. The primary answers in the order asked.
- * Questions without an answer within `timeoutMs` (a primary that is stuck or gone) are
- * answered by `fallback` in the worker.
+ * Questions without an answer within `timeoutMs` (a primary that is stuck or gone), or that
+ * cannot be sent (the channel closed), are answered by `fallback` in the worker.
  */
 export class PrimaryChannel<Q, A> {
   private next = 1;
@@ -58,12 +58,19 @@ export class PrimaryChannel<Q, A> {
     const answer = this.waiting;
     this.queued = [];
     this.waiting = [];
-    const timer = setTimeout(() => {
+    const alone = () => {
       this.pending.delete(id);
       for (let i = 0; i < answer.length; i++) answer[i](this.fallback(questions[i]));
-    }, this.timeoutMs);
+    };
+    const timer = setTimeout(alone, this.timeoutMs);
     this.pending.set(id, { answer, timer });
-    this.port.send({ kms: this.topic, id, items: questions } satisfies Batch<Q>);
+    try {
+      this.port.send({ kms: this.topic, id, items: questions } satisfies Batch<Q>);
+    } catch {
+      // The channel is closed (the primary is gone, this worker is stopping): no answer will come.
+      clearTimeout(timer);
+      alone();
+    }
   }
 
   /** In the primary: answers every worker's batches of `topic` with `answer`, one question at a time. */

@@ -46,7 +46,7 @@ export class SiblingChanges {
     process.on('message', (m: Apply | Applied) => {
       if (m?.kms === 'change-apply') {
         apply(m.kind, m.ref);
-        process.send!({ kms: 'change-acked', id: m.id } satisfies Acked);
+        if (process.connected) process.send!({ kms: 'change-acked', id: m.id } satisfies Acked);
       } else if (m?.kms === 'change-applied') {
         this.pending.get(m.id)?.();
       }
@@ -64,7 +64,11 @@ export class SiblingChanges {
       };
       const timer = setTimeout(done, SIBLING_WAIT_MS);
       this.pending.set(id, done);
-      process.send!({ kms: 'change', id, kind, ref } satisfies Tell);
+      try {
+        process.send!({ kms: 'change', id, kind, ref } satisfies Tell);
+      } catch {
+        done(); // the channel is closed: no sibling can be told, the poll will tell them
+      }
     });
   }
 

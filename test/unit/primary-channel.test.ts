@@ -47,6 +47,12 @@ it('answers from the fallback when the primary does not answer in time, and igno
   expect(() => p.reply({ kms: 't', id: 1, items: ['late'] })).not.toThrow();
 });
 
+it('answers from the fallback at once when the channel is closed', async () => {
+  const closed: ChannelPort = { send: () => { throw new Error('Channel closed'); }, on: () => undefined };
+  const channel = new PrimaryChannel<number, string>('t', 60_000, (q) => `alone ${q}`, closed);
+  expect(await Promise.all([channel.ask(1), channel.ask(2)])).toEqual(['alone 1', 'alone 2']);
+});
+
 it('serves each batch in the primary, one answer per question in order', () => {
   PrimaryChannel.serve<number, number>('square', (q) => q * q);
   const sent: unknown[] = [];
