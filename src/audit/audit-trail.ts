@@ -250,11 +250,6 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
     this.unsealed = head === null;
   }
 
-  /**
-   * One multi-row INSERT in plain SQL: TypeORM's entity insert costs several times more CPU
-   * per row, which the serving process pays (at 500 rows, 7,500 parameters: within both
-   * databases' limits).
-   */
   /** `sql` with `?` placeholders, numbered for PostgreSQL. */
   private statement(sql: string, params: unknown[]): Statement {
     if (this.ds.options.type !== 'postgres') return [sql, params];
@@ -262,6 +257,11 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
     return [sql.replace(/\?/g, () => `$${++n}`), params];
   }
 
+  /**
+   * One multi-row INSERT in plain SQL: TypeORM's entity insert costs several times more CPU
+   * per row, which the serving process pays (at 500 rows, 7,500 parameters: within both
+   * databases' limits).
+   */
   private insertStatement(records: ChainedRecord[]): Statement {
     const pg = this.ds.options.type === 'postgres';
     const params: unknown[] = [];
