@@ -1,10 +1,19 @@
-import cluster from 'node:cluster';
+import cluster, { Worker } from 'node:cluster';
 
-/** A worker's end of the IPC channel to the primary: `process` in a cluster worker. */
+/** One end of an IPC channel: `process` in a cluster worker, a `Worker` in the primary. */
 export interface ChannelPort {
   send(message: unknown): unknown;
   on(event: 'message', listener: (message: unknown) => void): unknown;
 }
+
+/** A worker's end (`process`); a closed channel throws rather than emitting an 'error' later. */
+const toPrimary: ChannelPort = {
+  send(message) {
+    if (!process.connected || !process.send) throw new Error('the IPC channel is closed');
+    return process.send(message);
+  },
+  on: (event, listener) => process.on(event, listener),
+};
 
 interface Batch<T> {
   kms: string;
@@ -13,13 +22,14 @@ interface Batch<T> {
 }
 
 /**
- * Questions a cluster worker asks the primary (a signature claim, a rate counter), batched:
- * those asked in one turn of the event loop travel in one IPC message, sent once the turn's
- * I/O callbacks have run (setImmediate), and their answers come back in one. An IPC message
- * costs both processes far more than the question itself, and under load one turn reads
- * many requests; a lone request waits for nothing. The primary answers in the order asked.
- * Questions without an answer within `timeoutMs` (a primary that is stuck or gone), or that
- * cannot be sent (the channel closed), are answered by `fallback` in the worker.
+ * Questions one process asks another over IPC (a worker asks the primary for a signature claim
+ * or a rate counter; the primary asks a worker to drop a changed key), batched: those asked in
+ * one turn of the event loop travel in one IPC message, sent once the turn's I/O callbacks have
+ * run (setImmediate), and their answers come back in one. An IPC message costs both processes
+ * far more than the question itself, and under load one turn reads many requests; a lone
+ * request waits for nothing. Answers come in the order asked. Questions without an answer
+ * within `timeoutMs` (the other process is stuck or gone), or that cannot be sent (the channel
+ * closed), are answered by `fallback` on the asking side.
  */
 export class PrimaryChannel<Q, A> {
   private next = 1;
@@ -31,7 +41,7 @@ export class PrimaryChannel<Q, A> {
     private readonly topic: string,
     private readonly timeoutMs: number,
     private readonly fallback: (q: Q) => A,
-    private readonly port: ChannelPort = process as unknown as ChannelPort,
+    private readonly port: ChannelPort = toPrimary,
   ) {
     port.on('message', (message) => {
       const m = message as Batch<A> | undefined;
@@ -67,17 +77,43 @@ export class PrimaryChannel<Q, A> {
     try {
       this.port.send({ kms: this.topic, id, items: questions } satisfies Batch<Q>);
     } catch {
-      // The channel is closed (the primary is gone, this worker is stopping): no answer will come.
+      // The channel is closed (the other process is gone, or this one is stopping): no answer will come.
       clearTimeout(timer);
       alone();
     }
   }
 
-  /** In the primary: answers every worker's batches of `topic` with `answer`, one question at a time. */
-  static serve<Q, A>(topic: string, answer: (q: Q) => A): void {
+  /**
+   * In the primary: answers every worker's batches of `topic` with `answer`, one question at a
+   * time. Answers that are promises are awaited together, and the batch is answered once all
+   * have settled (a rejected one answers `undefined`, leaving the asker to its own judgement).
+   */
+  static serve<Q, A>(topic: string, answer: (q: Q, from: Worker) => A | Promise<A>): void {
     cluster.on('message', (worker, m: Batch<Q>) => {
       if (m?.kms !== topic) return;
-      worker.send({ kms: topic, id: m.id, items: m.items.map(answer) } satisfies Batch<A>);
+      reply(m, (q) => answer(q, worker), (r) => worker.isConnected() && worker.send(r));
     });
   }
+
+  /** In a worker: answers the primary's batches of `topic` with `answer`, as `serve` does. */
+  static answer<Q, A>(topic: string, answer: (q: Q) => A | Promise<A>, port: ChannelPort = toPrimary): void {
+    port.on('message', (message) => {
+      const m = message as Batch<Q> | undefined;
+      if (m?.kms !== topic) return;
+      reply(m, answer, (r) => {
+        try {
+          port.send(r);
+        } catch {
+          // The primary is gone: nobody waits for the answer.
+        }
+      });
+    });
+  }
+}
+
+function reply<Q, A>(m: Batch<Q>, answer: (q: Q) => A | Promise<A>, send: (r: Batch<A>) => unknown): void {
+  const items = m.items.map(answer);
+  // Claims and counters answer at once; only a batch holding a promise waits for the microtask.
+  if (!items.some((a) => a instanceof Promise)) return void send({ kms: m.kms, id: m.id, items: items as A[] });
+  void Promise.allSettled(items).then((settled) => send({ kms: m.kms, id: m.id, items: settled.map((s) => (s.status === 'fulfilled' ? s.value : (undefined as A))) }));
 }

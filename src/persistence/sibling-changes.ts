@@ -1,4 +1,5 @@
-import cluster, { Worker } from 'node:cluster';
+import { Worker } from 'node:cluster';
+import { ChannelPort, PrimaryChannel } from '../common/primary-channel';
 
 /**
  * How long a write waits for its sibling workers to drop what it changed. Past it the write is
@@ -7,27 +8,20 @@ import cluster, { Worker } from 'node:cluster';
  */
 export const SIBLING_WAIT_MS = 250;
 
-interface Tell {
-  kms: 'change';
-  id: number;
+interface Change {
   kind: string;
   ref: string;
 }
-interface Apply {
-  kms: 'change-apply';
-  id: number;
-  kind: string;
-  ref: string;
-}
-/** A sibling to the primary: applied. */
-interface Acked {
-  kms: 'change-acked';
-  id: number;
-}
-/** The primary to the teller: every sibling applied it (or did not answer in time). */
-interface Applied {
-  kms: 'change-applied';
-  id: number;
+
+/** A worker seen from the primary; a worker gone meanwhile throws rather than emitting an 'error' later. */
+function port(w: Worker): ChannelPort {
+  return {
+    send(message) {
+      if (!w.isConnected()) throw new Error('the worker is gone');
+      return w.send(message as never);
+    },
+    on: (event, listener) => w.on(event, listener),
+  };
 }
 
 /**
@@ -37,67 +31,31 @@ interface Applied {
  * DescribeKey saying PendingImport, or Encrypt after DisableKey succeeding). So a worker tells
  * its siblings of each committed change through the primary, and the write is answered once
  * every serving sibling has dropped the entries concerned (or SIBLING_WAIT_MS has passed).
+ * Both legs are PrimaryChannel questions, so the changes of one turn travel together.
  */
 export class SiblingChanges {
-  private next = 1;
-  private readonly pending = new Map<number, () => void>();
+  private readonly primary = new PrimaryChannel<Change, void>('change', SIBLING_WAIT_MS, () => undefined);
 
   constructor(apply: (kind: string, ref: string) => void) {
-    process.on('message', (m: Apply | Applied) => {
-      if (m?.kms === 'change-apply') {
-        apply(m.kind, m.ref);
-        if (process.connected) process.send!({ kms: 'change-acked', id: m.id } satisfies Acked);
-      } else if (m?.kms === 'change-applied') {
-        this.pending.get(m.id)?.();
-      }
-    });
+    PrimaryChannel.answer<Change, void>('change-apply', (c) => apply(c.kind, c.ref));
   }
 
   /** Resolves once the siblings have applied the change, or after SIBLING_WAIT_MS; never rejects. */
   tell(kind: string, ref: string): Promise<void> {
-    const id = this.next++;
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        resolve();
-      };
-      const timer = setTimeout(done, SIBLING_WAIT_MS);
-      this.pending.set(id, done);
-      try {
-        process.send!({ kms: 'change', id, kind, ref } satisfies Tell);
-      } catch {
-        done(); // the channel is closed: no sibling can be told, the poll will tell them
-      }
-    });
+    return this.primary.ask({ kind, ref });
   }
 
   /** In the primary: relays each change to the other serving workers and answers the teller once all have applied it. */
   static serve(serving: () => Worker[]): void {
-    let next = 1;
-    /** Relayed id -> the acknowledgements still awaited, and what to do when none is left. */
-    const relays = new Map<number, { left: number; done: () => void }>();
-    cluster.on('message', (from, m: Tell | Acked) => {
-      if (m?.kms === 'change-acked') {
-        const r = relays.get(m.id);
-        if (r && --r.left === 0) r.done();
-        return;
-      }
-      if (m?.kms !== 'change') return;
-      const answer = () => from.isConnected() && from.send({ kms: 'change-applied', id: m.id } satisfies Applied);
+    const toWorker = new WeakMap<Worker, PrimaryChannel<Change, void>>();
+    const channel = (w: Worker) => {
+      let c = toWorker.get(w);
+      if (!c) toWorker.set(w, (c = new PrimaryChannel<Change, void>('change-apply', SIBLING_WAIT_MS, () => undefined, port(w))));
+      return c;
+    };
+    PrimaryChannel.serve<Change, void>('change', (change, from) => {
       const others = serving().filter((w) => w !== from && w.isConnected());
-      if (others.length === 0) return void answer();
-      const id = next++;
-      const timer = setTimeout(() => relays.delete(id), SIBLING_WAIT_MS);
-      relays.set(id, {
-        left: others.length,
-        done: () => {
-          clearTimeout(timer);
-          relays.delete(id);
-          answer();
-        },
-      });
-      for (const w of others) w.send({ kms: 'change-apply', id, kind: m.kind, ref: m.ref } satisfies Apply);
+      if (others.length > 0) return Promise.all(others.map((w) => channel(w).ask(change))).then(() => undefined);
     });
   }
 }

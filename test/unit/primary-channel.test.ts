@@ -56,8 +56,30 @@ it('answers from the fallback at once when the channel is closed', async () => {
 it('serves each batch in the primary, one answer per question in order', () => {
   PrimaryChannel.serve<number, number>('square', (q) => q * q);
   const sent: unknown[] = [];
-  const worker = { send: (m: unknown) => sent.push(m) } as unknown as Worker;
+  const worker = { send: (m: unknown) => sent.push(m), isConnected: () => true } as unknown as Worker;
   cluster.emit('message', worker, { kms: 'square', id: 5, items: [2, 3] });
   cluster.emit('message', worker, { kms: 'other', id: 6, items: [4] });
   expect(sent).toEqual([{ kms: 'square', id: 5, items: [4, 9] }]);
+});
+
+it('answers a batch holding promises once all have settled, a rejected one as undefined, in order', async () => {
+  PrimaryChannel.serve<number, number>('later', (q) => (q === 2 ? Promise.reject(new Error('no')) : q === 3 ? Promise.resolve(30) : q * 10));
+  const sent: unknown[] = [];
+  const worker = { send: (m: unknown) => sent.push(m), isConnected: () => true } as unknown as Worker;
+  cluster.emit('message', worker, { kms: 'later', id: 1, items: [1, 2, 3] });
+  expect(sent).toEqual([]);
+  await turn();
+  expect(sent).toEqual([{ kms: 'later', id: 1, items: [10, undefined, 30] }]);
+});
+
+it('answers the batches another process asks on a port, and stays quiet when that port has closed', async () => {
+  const p = port();
+  PrimaryChannel.answer<number, number>('double', async (q) => q * 2, p);
+  p.reply({ kms: 'double', id: 4, items: [1, 2] });
+  p.reply({ kms: 'other', id: 5, items: [3] });
+  await turn();
+  expect(p.sent).toEqual([{ kms: 'double', id: 4, items: [2, 4] }]);
+  const closed = { ...port(), send: () => { throw new Error('Channel closed'); } };
+  PrimaryChannel.answer<number, number>('double', (q) => q * 2, closed);
+  expect(() => closed.reply({ kms: 'double', id: 1, items: [1] })).not.toThrow();
 });

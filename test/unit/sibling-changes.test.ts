@@ -1,4 +1,5 @@
 import cluster, { Worker } from 'node:cluster';
+import { EventEmitter } from 'node:events';
 import { SIBLING_WAIT_MS, SiblingChanges } from '../../src/persistence/sibling-changes';
 
 /** The primary's relay, with stand-in workers: what each is sent, and when the teller hears back. */
@@ -6,53 +7,62 @@ import { SIBLING_WAIT_MS, SiblingChanges } from '../../src/persistence/sibling-c
 interface Sent {
   kms: string;
   id: number;
-  kind?: string;
-  ref?: string;
+  items: unknown[];
 }
 
-function worker(name: string, connected = true): Worker & { sent: Sent[] } {
-  const sent: Sent[] = [];
-  return { sent, isConnected: () => connected, send: (m: Sent) => void sent.push(m), name } as unknown as Worker & { sent: Sent[] };
+type StandIn = Worker & { sent: Sent[] };
+
+function worker(connected = true): StandIn {
+  const w = new EventEmitter() as unknown as StandIn;
+  w.sent = [];
+  Object.assign(w, { isConnected: () => connected, send: (m: Sent) => void w.sent.push(m) });
+  return w;
 }
 
-const workers: Array<Worker & { sent: Sent[] }> = [];
+const change = { kind: 'key', ref: 'k1' };
+const workers: StandIn[] = [];
 beforeAll(() => SiblingChanges.serve(() => workers));
 afterEach(() => {
   workers.length = 0;
   jest.useRealTimers();
 });
 
-const tell = (from: Worker, id: number) => cluster.emit('message', from, { kms: 'change', id, kind: 'key', ref: 'k1' });
+const tell = (from: Worker, id: number) => cluster.emit('message', from, { kms: 'change', id, items: [change] });
+const turn = () => new Promise((r) => setImmediate(r));
 
-it('relays a change to every other serving worker and answers the teller once all have applied it', () => {
-  const [a, b, c] = [worker('a'), worker('b'), worker('c')];
+it('relays a change to every other serving worker and answers the teller once all have applied it', async () => {
+  const [a, b, c] = [worker(), worker(), worker()];
   workers.push(a, b, c);
   tell(a, 7);
+  await turn();
   expect(a.sent).toEqual([]);
   const relayed = b.sent[0];
-  expect(relayed).toMatchObject({ kms: 'change-apply', kind: 'key', ref: 'k1' });
+  expect(relayed).toMatchObject({ kms: 'change-apply', items: [change] });
   expect(c.sent[0]).toEqual(relayed);
-  cluster.emit('message', b, { kms: 'change-acked', id: relayed.id });
+  b.emit('message', { kms: 'change-apply', id: relayed.id, items: [null] });
+  await turn();
   expect(a.sent).toEqual([]);
-  cluster.emit('message', c, { kms: 'change-acked', id: relayed.id });
-  expect(a.sent).toEqual([{ kms: 'change-applied', id: 7 }]);
+  c.emit('message', { kms: 'change-apply', id: relayed.id, items: [null] });
+  await turn();
+  expect(a.sent).toEqual([{ kms: 'change', id: 7, items: [undefined] }]);
 });
 
 it('answers at once when the teller is the only serving worker, and skips disconnected ones', () => {
-  const [a, gone] = [worker('a'), worker('gone', false)];
+  const [a, gone] = [worker(), worker(false)];
   workers.push(a, gone);
   tell(a, 1);
   expect(gone.sent).toEqual([]);
-  expect(a.sent).toEqual([{ kms: 'change-applied', id: 1 }]);
+  expect(a.sent).toEqual([{ kms: 'change', id: 1, items: [undefined] }]);
 });
 
-it('forgets a relay that a sibling does not acknowledge in time (the teller stops waiting by itself)', () => {
+it('answers the teller after SIBLING_WAIT_MS when a sibling does not acknowledge', async () => {
   jest.useFakeTimers();
-  const [a, stuck] = [worker('a'), worker('stuck')];
+  const [a, stuck] = [worker(), worker()];
   workers.push(a, stuck);
   tell(a, 3);
-  jest.advanceTimersByTime(SIBLING_WAIT_MS);
-  // The relay is forgotten: a late acknowledgement answers nobody.
-  cluster.emit('message', stuck, { kms: 'change-acked', id: stuck.sent[0].id });
+  jest.runOnlyPendingTimers(); // the setImmediate that relays
+  expect(stuck.sent).toHaveLength(1);
   expect(a.sent).toEqual([]);
+  await jest.advanceTimersByTimeAsync(SIBLING_WAIT_MS);
+  expect(a.sent).toEqual([{ kms: 'change', id: 3, items: [undefined] }]);
 });
