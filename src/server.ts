@@ -15,6 +15,7 @@ import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
 import { ClusterRateStorage } from './quotas/rate-limit-storage';
 import { Listener, checkExposure, createListener, reloadTls } from './http/listener';
+import { requestsInFlight } from './common/requests-in-flight';
 import { readTlsOptions } from './http/tls-options';
 import { answerSecretRequests, requestSecrets } from './worker-secrets';
 import { serveClusterMetrics } from './metrics/metrics-cluster';
@@ -40,7 +41,7 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   const server = createListener(cfg, (req, res) => {
     if (isConsolePath(req.url ?? '/')) return consoleAssets.handle(req, res);
     const face = req.url?.startsWith('/_kms/') ? undefined : route(req.url ?? '/');
-    if (face) void face.handle(req, res);
+    if (face) void requestsInFlight.track(face.handle(req, res));
     else expressApp(req, res);
   });
   reloadable = server;

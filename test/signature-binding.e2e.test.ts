@@ -58,6 +58,15 @@ describe('a captured request resent with another X-TC-Action', () => {
     }
   });
 
+  it('a refused signature decides the answer over a stateless action failing meanwhile', async () => {
+    // A lone request runs a stateless action (Decrypt) while its signature's claim travels.
+    const captured = signTc3(kms.endpoint, cred, { action: 'ReEncrypt', body: JSON.stringify({ CiphertextBlob: b64('not a blob') }) });
+    expect((await sendFresh(captured)).code).toBe('InvalidParameterValue.InvalidCiphertext');
+    // Signed for Decrypt, such a body gets the action's own error.
+    expect((await sendFresh(signTc3(kms.endpoint, cred, { action: 'Decrypt', body: JSON.stringify({ CiphertextBlob: b64('not a blob either') }) }))).code).toBe('InvalidParameterValue.InvalidCiphertext');
+    expect(await fourTimes(withAction(captured, 'Decrypt'), OTHER)).toEqual([SIG, SIG, SIG, SIG]);
+  });
+
   it('is refused from the same address once 2 seconds have passed since the first use', async () => {
     const captured = signTc3(kms.endpoint, cred, { action: 'DescribeKey', body: JSON.stringify({ KeyId: keyId }) });
     ok(await sendFresh(captured));

@@ -1,4 +1,5 @@
 import cluster, { Worker } from 'node:cluster';
+import { requestsInFlight } from './requests-in-flight';
 
 /** One end of an IPC channel: `process` in a cluster worker, a `Worker` in the primary. */
 export interface ChannelPort {
@@ -26,8 +27,10 @@ interface Batch<T> {
  * or a rate counter; the primary asks a worker to drop a changed key), batched: those asked in
  * one turn of the event loop travel in one IPC message, sent once the turn's I/O callbacks have
  * run (setImmediate), and their answers come back in one. An IPC message costs both processes
- * far more than the question itself, and under load one turn reads many requests; a lone
- * request waits for nothing. Answers come in the order asked. Questions without an answer
+ * far more than the question itself, and under load one turn reads many requests. A question
+ * of a request that is alone in its process (requestsInFlight), with nothing out, leaves at
+ * once: the other side then works on it while this one goes on (TencentFace's stateless
+ * actions). Answers come in the order asked. Questions without an answer
  * within `timeoutMs` (the other process is stuck or gone), or that cannot be sent (the channel
  * closed), are answered by `fallback` on the asking side.
  */
@@ -56,9 +59,11 @@ export class PrimaryChannel<Q, A> {
 
   ask(q: Q): Promise<A> {
     return new Promise((resolve) => {
-      if (this.queued.length === 0) setImmediate(() => this.flush());
+      const idle = requestsInFlight.alone() && this.pending.size === 0 && this.queued.length === 0;
+      if (this.queued.length === 0 && !idle) setImmediate(() => this.flush());
       this.queued.push(q);
       this.waiting.push(resolve);
+      if (idle) this.flush();
     });
   }
 

@@ -9,6 +9,7 @@ import { AuditReader } from '../../audit/audit-reader';
 import { AuditTrail } from '../../audit/audit-trail';
 import { RequestMetrics } from '../../metrics/request-metrics';
 import { Log } from '../../common/logger';
+import { requestsInFlight } from '../../common/requests-in-flight';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { AsymmetricService } from '../../crypto/asymmetric.service';
 import { Sm2Service } from '../../crypto/sm2.service';
@@ -111,8 +112,16 @@ export class TencentFace {
       for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name, touched: a.keys };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
-      if (binding) await binding;
-      const result = await def.run({ principal, params });
+      let result: Record<string, unknown>;
+      if (binding && def.stateless && requestsInFlight.alone()) {
+        const running = def.run({ principal, params });
+        running.catch(() => undefined); // read below, once the claim has been settled
+        await binding;
+        result = await running;
+      } else {
+        if (binding) await binding;
+        result = await def.run({ principal, params });
+      }
       await sendJson(req, res, { Response: { ...result, RequestId: requestId } });
       return 'Success';
     } catch (e) {

@@ -19,5 +19,11 @@ export interface ActionDef {
    * resource; the core authorizes key actions and key listings itself.
    */
   accountWide?: boolean;
+  /**
+   * Changes nothing (a cryptographic operation, a read): when the request is alone in its
+   * process, it runs while the signature's claim is on its way, and a refused claim discards
+   * what it answered. Anything that writes waits for the claim.
+   */
+  stateless?: boolean;
   run(ctx: ActionContext): Promise<Record<string, unknown>>;
 }

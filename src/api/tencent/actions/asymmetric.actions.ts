@@ -28,6 +28,7 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
   return [
     {
       name: 'GetPublicKey',
+      stateless: true,
       params: ['KeyId'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
@@ -37,6 +38,7 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
     },
     {
       name: 'SignByAsymmetricKey',
+      stateless: true,
       params: ['Algorithm', 'Message', 'KeyId', 'MessageType'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
@@ -49,6 +51,7 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
     },
     {
       name: 'VerifyByAsymmetricKey',
+      stateless: true,
       params: ['KeyId', 'SignatureValue', 'Message', 'Algorithm', 'MessageType'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
@@ -62,6 +65,7 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
     },
     {
       name: 'AsymmetricRsaDecrypt',
+      stateless: true,
       params: ['KeyId', 'Ciphertext', 'Algorithm'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);

@@ -32,6 +32,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
   return [
     {
       name: 'Encrypt',
+      stateless: true,
       params: ['KeyId', 'Plaintext', 'EncryptionContext'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
@@ -46,6 +47,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'Decrypt',
+      stateless: true,
       params: ['CiphertextBlob', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
       async run({ principal, params }) {
         const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
@@ -56,6 +58,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'ReEncrypt',
+      stateless: true,
       params: ['CiphertextBlob', 'DestinationKeyId', 'SourceEncryptionContext', 'DestinationEncryptionContext'],
       async run({ principal, params }) {
         const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
@@ -72,6 +75,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'GenerateDataKey',
+      stateless: true,
       params: ['KeyId', 'KeySpec', 'NumberOfBytes', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
@@ -100,6 +104,7 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'GenerateRandom',
+      stateless: true,
       accountWide: true,
       params: ['NumberOfBytes'],
       async run({ params }) {

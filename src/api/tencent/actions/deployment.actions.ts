@@ -11,6 +11,7 @@ export function deploymentActions(crypto: CryptoService, licenses: TsmLicense[] 
   return [
     {
       name: 'ListAlgorithms',
+      stateless: true,
       params: [],
       accountWide: true,
       async run() {

@@ -42,6 +42,7 @@ export function keyActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'DescribeKey',
+      stateless: true,
       params: ['KeyId'],
       async run({ principal, params }) {
         const rec = await keys.get(principal, params.str('KeyId', true));
@@ -50,6 +51,7 @@ export function keyActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'DescribeKeys',
+      stateless: true,
       params: ['KeyIds'],
       async run({ principal, params }) {
         const recs = await keys.getMany(principal, params.strArray('KeyIds', MAX_KEY_IDS, true)!);
@@ -58,6 +60,7 @@ export function keyActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'ListKeys',
+      stateless: true,
       params: ['Offset', 'Limit', 'Role'],
       async run({ principal, params }) {
         const offset = params.uint('Offset', 0)!;

@@ -109,6 +109,7 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'ListKeyDetail',
+      stateless: true,
       params: ['Offset', 'Limit', 'Role', 'OrderType', 'KeyState', 'SearchKeyAlias', 'Origin', 'KeyUsage', 'TagFilters'],
       async run({ principal, params }) {
         const offset = params.uint('Offset', 0)!;

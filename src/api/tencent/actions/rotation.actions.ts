@@ -23,6 +23,7 @@ export function rotationActions(rotation: RotationService): ActionDef[] {
     },
     {
       name: 'GetKeyRotationStatus',
+      stateless: true,
       params: ['KeyId'],
       async run({ principal, params }) {
         return { KeyRotationEnabled: await rotation.enabled(principal, params.str('KeyId', true)) };

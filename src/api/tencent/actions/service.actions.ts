@@ -5,6 +5,7 @@ export function serviceActions(cfg: KmsConfig): ActionDef[] {
   return [
     {
       name: 'GetServiceStatus',
+      stateless: true,
       accountWide: true,
       params: [],
       // Self-hosted: the service is always "purchased" and in normal standing (InvalidType 1).
@@ -12,6 +13,7 @@ export function serviceActions(cfg: KmsConfig): ActionDef[] {
     },
     {
       name: 'GetRegions',
+      stateless: true,
       accountWide: true,
       params: [],
       regionOptional: true,

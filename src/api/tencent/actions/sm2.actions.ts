@@ -15,6 +15,7 @@ export function sm2Actions(sm2: Sm2Service): ActionDef[] {
   return [
     {
       name: 'AsymmetricSm2Decrypt',
+      stateless: true,
       params: ['KeyId', 'Ciphertext'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
@@ -25,6 +26,7 @@ export function sm2Actions(sm2: Sm2Service): ActionDef[] {
     },
     {
       name: 'AsymmetricSm2Encrypt',
+      stateless: true,
       params: ['KeyId', 'Plaintext'],
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
