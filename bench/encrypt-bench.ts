@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chartSvg } from './lib/chart';
 import { cleanup, cleanupOnSignals, tempDir } from './lib/cleanup';
-import { CONNECTIONS, PLAINTEXT_BYTES, SECTIONS, Section, WRK, benchSeconds, manyKeys, memoryRequests, memoryWarmup, repoRoot, sections, warmupSeconds } from './lib/constants';
+import { CONNECTIONS, PLAINTEXT_BYTES, SECTIONS, Section, WRK, benchSeconds, manyKeys, memoryRequests, memoryWarmup, repoRoot, sections, targetRounds, warmupSeconds } from './lib/constants';
 import { encryptDataSlots } from './lib/huawei';
 import { streamBench, StreamRows } from './lib/huks-stream';
 import { createKeys } from './lib/keys';
@@ -51,6 +51,8 @@ class Bench {
   readonly serverLogs: Record<string, string> = {};
   readonly scripts = tempDir('wrk');
   readonly plaintextB64 = b64(PLAINTEXT_BYTES);
+  /** The round the rows made now belong to (see targetRounds). */
+  round = 1;
 
   constructor(readonly seconds: number, readonly warmup: number) {}
 
@@ -127,7 +129,7 @@ class Bench {
     } catch (e) {
       problems.push(`after ${connections} connections: ${(e as Error).message}`);
     }
-    const row: Row = { target, workload: w.name, connections, opsPerSec: result?.requestsPerSec ?? NaN, p50Ms: result?.p50Ms ?? NaN, p99Ms: result?.p99Ms ?? NaN, requests: result?.requests ?? 0, cpuUsPerOp, problems };
+    const row: Row = { target, workload: w.name, connections, opsPerSec: result?.requestsPerSec ?? NaN, p50Ms: result?.p50Ms ?? NaN, p99Ms: result?.p99Ms ?? NaN, requests: result?.requests ?? 0, cpuUsPerOp, problems, round: this.round };
     this.rows.push(row);
     const mark = problems.length ? `  FAILED: ${problems.join('; ').slice(0, 600)}` : '';
     log(`    ${String(connections).padStart(2)} connections: ${row.opsPerSec.toFixed(0)} ops/s, p50 ${row.p50Ms.toFixed(3)} ms, p99 ${row.p99Ms.toFixed(3)} ms, CPU ${cpuUsPerOp?.toFixed(0) ?? '-'} us/op${mark}`);
@@ -280,6 +282,16 @@ async function main(): Promise<number> {
     await bench.server('service, audit off', () => startService(workers, { KMS_AUDIT: 'off' }));
     // Rate limits on, every limit raised out of the way: what counting costs.
     await bench.server('service, limits on', () => startService(workers, { KMS_RATE_LIMITS: '*=9999999' }));
+    // The targets' servers again, started afresh, interleaved: the targets compare medians.
+    for (let round = 2; round <= targetRounds(); round++) {
+      bench.round = round;
+      log(`targets, round ${round} of ${targetRounds()}: ${HEADLINE}`);
+      await bench.server(cluster, () => startSmallestServer(workers));
+      await bench.server('service', () => startService(workers));
+      await bench.server('service, audit off', () => startService(workers, { KMS_AUDIT: 'off' }));
+      await bench.server('service, limits on', () => startService(workers, { KMS_RATE_LIMITS: '*=9999999' }));
+    }
+    bench.round = 1;
   }
   const keys = parts.has('keys') ? await keyCount(bench, workers) : undefined;
   const mem = parts.has('memory') ? await memory(bench, workers) : undefined;
@@ -315,7 +327,7 @@ async function main(): Promise<number> {
   const caption = `${machine.date.slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAverage1m} at start; service ${workers} workers; ${seconds} s per run`;
   writeJson(path.join(dir, 'latest.json'), {
     machine,
-    config: { parts: [...parts], seconds, warmupSeconds: warmup, connections: CONNECTIONS, plaintextBytes: PLAINTEXT_BYTES, serviceWorkers: workers, wrk: WRK, wrkThreads: 'min(connections, 2)', manyKeys: manyKeys(), memoryRequests: memoryRequests() },
+    config: { parts: [...parts], rounds: targetRounds(), seconds, warmupSeconds: warmup, connections: CONNECTIONS, plaintextBytes: PLAINTEXT_BYTES, serviceWorkers: workers, wrk: WRK, wrkThreads: 'min(connections, 2)', manyKeys: manyKeys(), memoryRequests: memoryRequests() },
     minutes: Number(minutes.toFixed(2)),
     rows: bench.rows,
     ratios: rs,
@@ -330,7 +342,7 @@ async function main(): Promise<number> {
   });
   const markdown = `Measured ${caption}; the whole run took ${minutes.toFixed(1)} minutes.\n\n![throughput and p99 by connections](bench/results/latest.svg)\n\n${render(bench.rows, rs, vs, streams, true)}\n`;
   writeFile(path.join(dir, 'latest.md'), markdown);
-  if (find(bench.rows, 'service', 64)) writeFile(path.join(dir, 'latest.svg'), chartSvg(bench.rows, [...CONNECTIONS], caption));
+  if (find(bench.rows, 'service', 64)) writeFile(path.join(dir, 'latest.svg'), chartSvg(bench.rows.filter((r) => (r.round ?? 1) === 1), [...CONNECTIONS], caption));
   // Only a complete run speaks for the project in its README.
   const complete = parts.size === SECTIONS.length && process.env.BENCH_README !== '0';
   if (complete && updateReadme(path.join(repoRoot(), 'README.md'), markdown)) log('updated the performance section of README.md');

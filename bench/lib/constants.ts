@@ -52,6 +52,13 @@ export const manyKeys = (): number => Math.max(11, Math.round(positive('BENCH_KE
  * says nothing about a leak.
  */
 export const memoryWarmup = (): number => Math.round(positive('BENCH_MEMORY_WARMUP', 200_000));
+/**
+ * How many times the targets' servers (the smallest server cluster and the service with its
+ * defaults, audit off and limits on) run Encrypt 1 KiB, started afresh and interleaved; the
+ * targets compare medians. One service start can run a third slower than the next for its
+ * whole life on a shared VM, which a single round takes for the code's doing.
+ */
+export const targetRounds = (): number => Math.max(1, Math.round(positive('BENCH_ROUNDS', 3)));
 /** How many requests the memory part sends while it samples RSS. */
 export const memoryRequests = (): number => Math.max(200_000, Math.round(positive('BENCH_MEMORY_REQUESTS', 1_000_000)));
 

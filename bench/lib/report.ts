@@ -19,6 +19,10 @@ export interface Row {
   /** CPU time of the server's processes per request, microseconds (barely moved by other load on the machine) */
   cpuUsPerOp?: number;
   problems: string[];
+  /** 1, or the round of the targets' repeated runs (BENCH_ROUNDS) */
+  round?: number;
+  /** in a median of rounds (`find`): each round's ops/s and p99, in order */
+  rounds?: Array<{ opsPerSec: number; p99Ms: number }>;
 }
 
 export interface Ratio {
@@ -50,26 +54,44 @@ export interface Names {
   cluster: string;
 }
 
-export const find = (rows: Row[], target: string, c: number | null, workload = HEADLINE): Row | undefined =>
-  rows.find((r) => r.target === target && r.workload === (target === 'raw loop' ? HEADLINE : workload) && (r.connections === c || target === 'raw loop'));
+const matches = (r: Row, target: string, c: number | null, workload: string): boolean =>
+  r.target === target && r.workload === (target === 'raw loop' ? HEADLINE : workload) && (r.connections === c || target === 'raw loop');
+
+/** The row of round 1 (what the results table shows). */
+export const find = (rows: Row[], target: string, c: number | null, workload = HEADLINE): Row | undefined => rows.find((r) => matches(r, target, c, workload));
+
+/**
+ * The target's row with the median ops/s, p99 and CPU per request of its rounds' valid runs
+ * (medians taken each on its own), and every round's figures; undefined if none is valid.
+ */
+export function median(rows: Row[], target: string, c: number | null, workload = HEADLINE): Row | undefined {
+  const all = rows.filter((r) => matches(r, target, c, workload) && r.problems.length === 0);
+  if (all.length === 0) return undefined;
+  const mid = (f: (r: Row) => number | undefined): number => {
+    const v = all.map(f).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
+    return v.length === 0 ? NaN : v.length % 2 ? v[(v.length - 1) / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  };
+  const cpu = mid((r) => r.cpuUsPerOp);
+  return { ...all[0], opsPerSec: mid((r) => r.opsPerSec), p50Ms: mid((r) => r.p50Ms), p99Ms: mid((r) => r.p99Ms), cpuUsPerOp: Number.isNaN(cpu) ? undefined : cpu, rounds: all.map((r) => ({ opsPerSec: r.opsPerSec, p99Ms: r.p99Ms })) };
+}
 const valid = (r: Row | undefined): Row | undefined => (r && r.problems.length === 0 ? r : undefined);
 const div = (a: number | undefined, b: number | undefined): number | null => (a !== undefined && b !== undefined && b > 0 ? a / b : null);
 
 export function ratios(rows: Row[], connections: readonly number[], n: Names): Ratio[] {
   return connections.map((c) => {
-    const s = valid(find(rows, 'service', c));
-    const m = valid(find(rows, n.cluster, c));
+    const s = median(rows, 'service', c);
+    const m = median(rows, n.cluster, c);
     return {
       connections: c,
       serviceOpsPerSec: s ? s.opsPerSec : null,
       vsSmallestCluster: div(s?.opsPerSec, m?.opsPerSec),
       p99VsSmallestCluster: div(s?.p99Ms, m?.p99Ms),
       cpuVsSmallestCluster: div(s?.cpuUsPerOp, m?.cpuUsPerOp),
-      vsSmallest: div(s?.opsPerSec, valid(find(rows, 'smallest server', c))?.opsPerSec),
-      vsRaw: div(s?.opsPerSec, valid(find(rows, 'raw loop', null))?.opsPerSec),
-      vsConstant: div(s?.opsPerSec, valid(find(rows, 'constant server', c))?.opsPerSec),
-      vsAuditOff: div(s?.opsPerSec, valid(find(rows, 'service, audit off', c))?.opsPerSec),
-      limitsOnVsOff: div(valid(find(rows, 'service, limits on', c))?.opsPerSec, s?.opsPerSec),
+      vsSmallest: div(s?.opsPerSec, median(rows, 'smallest server', c)?.opsPerSec),
+      vsRaw: div(s?.opsPerSec, median(rows, 'raw loop', null)?.opsPerSec),
+      vsConstant: div(s?.opsPerSec, median(rows, 'constant server', c)?.opsPerSec),
+      vsAuditOff: div(s?.opsPerSec, median(rows, 'service, audit off', c)?.opsPerSec),
+      limitsOnVsOff: div(median(rows, 'service, limits on', c)?.opsPerSec, s?.opsPerSec),
     };
   });
 }
@@ -83,34 +105,38 @@ export interface MemoryFigures {
 
 const fmt = (v: number, digits: number): string => (Number.isFinite(v) ? v.toFixed(digits) : '-');
 const x = (v: number | null): string => (v === null ? 'n/a' : `${v.toFixed(2)}x`);
+/** Each round's figure, when there were several: ` (rounds 11806, 11200, 12000)`. */
+const each = (r: Row, f: (x: { opsPerSec: number; p99Ms: number }) => number, digits: number): string => (r.rounds && r.rounds.length > 1 ? ` (rounds ${r.rounds.map((x) => fmt(f(x), digits)).join(', ')})` : '');
+const ops = (r: Row): string => `${fmt(r.opsPerSec, 0)}${each(r, (x) => x.opsPerSec, 0)}`;
+const p99 = (r: Row): string => `${fmt(r.p99Ms, 2)}${each(r, (x) => x.p99Ms, 2)}`;
 const unmeasured = (name: string): Verdict => ({ name, holds: null, detail: 'not measured (not run, or a run failed)' });
 
 /** The issue's targets, each with its figures and whether it holds. */
 export function verdicts(rows: Row[], n: Names, extra: { keys?: { few: Row; many: Row }; memory?: MemoryFigures }): Verdict[] {
   const v: Verdict[] = [];
   for (const c of [64, 1]) {
-    const s = valid(find(rows, 'service', c));
-    const m = valid(find(rows, n.cluster, c));
+    const s = median(rows, 'service', c);
+    const m = median(rows, n.cluster, c);
     const name = `service ${HEADLINE} >= 0.9x ${n.cluster} at ${c} connection${c > 1 ? 's' : ''}`;
-    v.push(s && m ? { name, holds: s.opsPerSec >= 0.9 * m.opsPerSec, detail: `${fmt(s.opsPerSec, 0)} vs ${fmt(m.opsPerSec, 0)} ops/s = ${x(s.opsPerSec / m.opsPerSec)}` } : unmeasured(name));
+    v.push(s && m ? { name, holds: s.opsPerSec >= 0.9 * m.opsPerSec, detail: `${ops(s)} vs ${ops(m)} ops/s = ${x(s.opsPerSec / m.opsPerSec)}` } : unmeasured(name));
   }
   {
-    const s = valid(find(rows, 'service', 64));
-    const m = valid(find(rows, n.cluster, 64));
+    const s = median(rows, 'service', 64);
+    const m = median(rows, n.cluster, 64);
     const name = `service p99 <= 1.1x ${n.cluster} p99 at 64 connections`;
-    v.push(s && m ? { name, holds: s.p99Ms <= 1.1 * m.p99Ms, detail: `${fmt(s.p99Ms, 2)} vs ${fmt(m.p99Ms, 2)} ms = ${x(s.p99Ms / m.p99Ms)}` } : unmeasured(name));
+    v.push(s && m ? { name, holds: s.p99Ms <= 1.1 * m.p99Ms, detail: `${p99(s)} vs ${p99(m)} ms = ${x(s.p99Ms / m.p99Ms)}` } : unmeasured(name));
   }
   {
-    const on = valid(find(rows, 'service, limits on', 64));
-    const off = valid(find(rows, 'service', 64));
+    const on = median(rows, 'service, limits on', 64);
+    const off = median(rows, 'service', 64);
     const name = 'rate limits on (limit raised) >= 0.95x limits off at 64 connections';
-    v.push(on && off ? { name, holds: on.opsPerSec >= 0.95 * off.opsPerSec, detail: `${fmt(on.opsPerSec, 0)} vs ${fmt(off.opsPerSec, 0)} ops/s = ${x(on.opsPerSec / off.opsPerSec)}` } : unmeasured(name));
+    v.push(on && off ? { name, holds: on.opsPerSec >= 0.95 * off.opsPerSec, detail: `${ops(on)} vs ${ops(off)} ops/s = ${x(on.opsPerSec / off.opsPerSec)}` } : unmeasured(name));
   }
   {
-    const on = valid(find(rows, 'service', 64));
-    const off = valid(find(rows, 'service, audit off', 64));
+    const on = median(rows, 'service', 64);
+    const off = median(rows, 'service, audit off', 64);
     const name = 'audit on >= 0.9x audit off at 64 connections';
-    v.push(on && off ? { name, holds: on.opsPerSec >= 0.9 * off.opsPerSec, detail: `${fmt(on.opsPerSec, 0)} vs ${fmt(off.opsPerSec, 0)} ops/s = ${x(on.opsPerSec / off.opsPerSec)}` } : unmeasured(name));
+    v.push(on && off ? { name, holds: on.opsPerSec >= 0.9 * off.opsPerSec, detail: `${ops(on)} vs ${ops(off)} ops/s = ${x(on.opsPerSec / off.opsPerSec)}` } : unmeasured(name));
   }
   {
     const k = extra.keys;
@@ -144,7 +170,7 @@ export interface StreamFigures {
 export function render(rows: Row[], rs: Ratio[], vs: Verdict[], streams: StreamFigures, markdown = false): string {
   const results = table(
     ['workload', 'target', 'conn.', 'ops/s', 'p50 ms', 'p99 ms', 'CPU us/op', 'check'],
-    rows.map((r) => [r.workload, r.target, r.connections === null ? '(1 thread)' : String(r.connections), fmt(r.opsPerSec, 0), fmt(r.p50Ms, 3), fmt(r.p99Ms, 3), r.cpuUsPerOp === undefined ? '-' : fmt(r.cpuUsPerOp, 0), r.problems.length ? 'FAILED' : 'ok']),
+    rows.filter((r) => (r.round ?? 1) === 1).map((r) => [r.workload, r.target, r.connections === null ? '(1 thread)' : String(r.connections), fmt(r.opsPerSec, 0), fmt(r.p50Ms, 3), fmt(r.p99Ms, 3), r.cpuUsPerOp === undefined ? '-' : fmt(r.cpuUsPerOp, 0), r.problems.length ? 'FAILED' : 'ok']),
     markdown,
   );
   const ratioTable = table(
