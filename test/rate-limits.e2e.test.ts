@@ -1,4 +1,5 @@
 import { Credential, KmsService } from './support/kms-service';
+import { send, signTc3 } from './support/signer';
 import { codeOf, kmsClient } from './support/tencent-client';
 
 /** Documented per-account, per-action limits on one instance with two workers (counters in the primary). */
@@ -6,7 +7,7 @@ import { codeOf, kmsClient } from './support/tencent-client';
 let kms: KmsService;
 
 beforeAll(async () => {
-  kms = await KmsService.start({ workers: 2, env: { KMS_RATE_LIMITS: 'GetServiceStatus=3' } });
+  kms = await KmsService.start({ workers: 2, env: { KMS_RATE_LIMITS: 'GetServiceStatus=3,Decrypt=2' } });
 });
 afterAll(() => kms.stop());
 
@@ -34,6 +35,24 @@ it('allows the documented rate of an action to an account, across workers, and r
 it('takes per-action overrides from the configuration', async () => {
   const a = await kms.createAccount('override');
   expect(await burst(a, 6, (c) => c.GetServiceStatus())).toEqual({ OK: 3, RequestLimitExceeded: 3 });
+});
+
+it('refuses a lone stateless call over the limit, though its action ran meanwhile: no plaintext, and the limit decides over its error', async () => {
+  // One call at a time: each is alone, and Decrypt runs while the rate counter's verdict travels.
+  const a = await kms.createAccount('lone');
+  const c = kmsClient(kms.endpoint, a);
+  const { KeyId } = await c.CreateKey({ Alias: 'lone' });
+  const { CiphertextBlob } = await c.Encrypt({ KeyId: KeyId!, Plaintext: Buffer.from('pin 1234').toString('base64') });
+  const decrypt = (blob: string) => send(signTc3(kms.endpoint, a, { action: 'Decrypt', body: JSON.stringify({ CiphertextBlob: blob }) }));
+  const started = Date.now();
+  const answers = [];
+  for (const blob of [CiphertextBlob!, CiphertextBlob!, CiphertextBlob!, Buffer.from('not a blob').toString('base64')]) answers.push(await decrypt(blob));
+  // Within one second only two pass; a machine too loaded to send four calls in a second proves nothing here.
+  if (Date.now() - started < 1000) {
+    expect(answers.map((x) => x.code ?? 'OK')).toEqual(['OK', 'OK', 'RequestLimitExceeded', 'RequestLimitExceeded']);
+    expect(answers[1].body.Plaintext).toBe(Buffer.from('pin 1234').toString('base64'));
+    expect(answers[2].body.Plaintext).toBeUndefined();
+  }
 });
 
 it('takes per-account overrides, and can be switched off', async () => {

@@ -86,7 +86,15 @@ export class TencentFace {
   private async answer(req: IncomingMessage, res: ServerResponse, a: RequestAudit): Promise<string> {
     const requestId = a.requestId;
     let action: string | undefined;
+    // Verdicts still on their way (the rate counter, the signature's claim): each refusal
+    // decides the answer over any error found meanwhile, the rate limit first.
+    let allowed: Promise<boolean> | undefined;
     let binding: Promise<void> | undefined;
+    let refusedByLimit: (() => TencentError) | undefined;
+    const settled = async (): Promise<void> => {
+      if (allowed && !(await allowed)) throw refusedByLimit!();
+      if (binding) await binding;
+    };
     try {
       const call = await readCall(req);
       action = call.action;
@@ -98,14 +106,18 @@ export class TencentFace {
       if (caller.callerUin !== caller.uin) a.subUser = caller.callerUin;
       const def = this.actions.get(call.action);
       if (!def) throw new TencentError('InvalidAction', `the action ${call.action} does not exist`);
-      if (!(await this.limiter.allow(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT))) {
-        throw new TencentError('RequestLimitExceeded', `${def.name} is limited to ${this.limiter.limitFor(caller.uin, def.name, DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT)} requests per second per account`);
-      }
+      const limit = DEFAULT_RATE_LIMITS[def.name] ?? FALLBACK_RATE_LIMIT;
+      refusedByLimit = () => new TencentError('RequestLimitExceeded', `${def.name} is limited to ${this.limiter.limitFor(caller.uin, def.name, limit)} requests per second per account`);
+      // A lone request's stateless action runs while its verdicts travel (see requestsInFlight);
+      // any other waits for the rate counter before it goes on.
+      const overlap = def.stateless === true && requestsInFlight.alone();
+      allowed = this.limiter.allow(caller.uin, def.name, limit);
+      allowed.catch(() => undefined);
+      if (!overlap) await settled();
       if (call.version !== API_VERSION) throw new TencentError('NoSuchVersion', `the version ${call.version} does not exist; this API is ${API_VERSION}`);
       if (!call.region && !def.regionOptional) throw new TencentError('MissingParameter', 'the common parameter Region is required');
       if (call.region && !this.regions.has(call.region)) throw new TencentError('UnsupportedRegion', `the region ${call.region} is not served here`);
-      // In flight while the parameters are read; settled before the action runs, and a refusal
-      // decides the answer over any error found meanwhile.
+      // In flight while the parameters are read.
       binding = caller.claimBinding?.(def.name, call.region ?? '');
       binding?.catch(() => undefined);
       const params = call.readParams();
@@ -113,13 +125,13 @@ export class TencentFace {
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name, touched: a.keys };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
       let result: Record<string, unknown>;
-      if (binding && def.stateless && requestsInFlight.alone()) {
+      if (overlap) {
         const running = def.run({ principal, params });
-        running.catch(() => undefined); // read below, once the claim has been settled
-        await binding;
+        running.catch(() => undefined); // read below, once the verdicts are in
+        await settled();
         result = await running;
       } else {
-        if (binding) await binding;
+        await settled();
         result = await def.run({ principal, params });
       }
       await sendJson(req, res, { Response: { ...result, RequestId: requestId } });
@@ -130,7 +142,7 @@ export class TencentFace {
         Log.debug('client went away mid-request', { requestId, action });
         return 'ClientGone';
       }
-      const err = toTencentError(binding ? await binding.then(() => e, (refused: unknown) => refused) : e, requestId, action);
+      const err = toTencentError(await settled().then(() => e, (refused: unknown) => refused), requestId, action);
       await sendJson(req, res, { Response: { Error: { Code: err.code, Message: err.message }, RequestId: requestId } });
       return err.code;
     }

@@ -21,8 +21,9 @@ export interface ActionDef {
   accountWide?: boolean;
   /**
    * Changes nothing (a cryptographic operation, a read): when the request is alone in its
-   * process, it runs while the signature's claim is on its way, and a refused claim discards
-   * what it answered. Anything that writes waits for the claim.
+   * process, it runs while the rate counter's verdict and the signature's claim are on their
+   * way, and a refusal discards what it answered (the claim is then made even for a request
+   * the rate limit refuses). Anything that writes waits for both.
    */
   stateless?: boolean;
   run(ctx: ActionContext): Promise<Record<string, unknown>>;
