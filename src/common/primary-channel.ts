@@ -29,10 +29,9 @@ interface Batch<T> {
  * run (setImmediate), and their answers come back in one. An IPC message costs both processes
  * far more than the question itself, and under load one turn reads many requests. A question
  * of a request that is alone in its process (requestsInFlight), with nothing out, leaves at
- * once: the other side then works on it while this one goes on (TencentFace's stateless
- * actions). Answers come in the order asked. Questions without an answer
- * within `timeoutMs` (the other process is stuck or gone), or that cannot be sent (the channel
- * closed), are answered by `fallback` on the asking side.
+ * once: the other side then works on it while this one goes on. Answers come in the order
+ * asked. Questions without an answer within `timeoutMs` (the other process is stuck or gone),
+ * or that cannot be sent (the channel closed), are answered by `fallback` on the asking side.
  */
 export class PrimaryChannel<Q, A> {
   private next = 1;

@@ -4,12 +4,12 @@ const CROWD_MEMORY_MS = 50;
 /**
  * The face requests this process is answering now. A request that is alone, and has been for
  * CROWD_MEMORY_MS, waits for nothing but its own work: its IPC questions leave at once
- * (PrimaryChannel) and a stateless action runs while its rate counter and signature claim
- * travel (TencentFace). Under load the process has other requests' work to do meanwhile; then
- * batching pays, and holding answers back costs: running actions before their claims came
- * back cut Encrypt at 64 connections from about 11,000 to 8,000 per second. The memory keeps
- * the first request of each wave of a loaded process (all its connections answered, none
- * arrived yet) from being taken for a lone one.
+ * (PrimaryChannel), and a face may run a stateless action while its rate counter and
+ * signature claim travel (src/api/). Under load the process has other requests' work to do
+ * meanwhile; then batching pays, and holding answers back costs: running actions before their
+ * claims came back cut Encrypt at 64 connections from about 11,000 to 8,000 per second. The
+ * memory keeps the first request of each wave of a loaded process (all its connections
+ * answered, none arrived yet) from being taken for a lone one.
  */
 class RequestsInFlight {
   count = 0;
