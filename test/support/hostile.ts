@@ -111,7 +111,8 @@ export function tencentSchemas(): ActionSchema[] {
   const kinds = new Map<string, ParamKind>();
   for (const m of text.matchAll(/params\.(str|uint|requiredUint|strArray|objArray)\('([A-Za-z]+)'/g)) kinds.set(m[2], m[1] === 'requiredUint' ? 'uint' : (m[1] as ParamKind));
   const actions: ActionSchema[] = [];
-  for (const m of text.matchAll(/name: '([A-Za-z]+)',\s*params: \[([^\]]*)\]/g)) {
+  // An action's row: its name, then its parameter list, with any flags (`stateless: true`) between.
+  for (const m of text.matchAll(/name: '([A-Za-z]+)',(?:\s*[A-Za-z]+: (?:true|false),)*\s*params: \[([^\]]*)\]/g)) {
     const params = [...m[2].matchAll(/'([A-Za-z]+)'/g)].map((p) => ({ name: p[1], kind: kinds.get(p[1]) ?? 'string' }));
     actions.push({ name: m[1], params });
   }

@@ -28,8 +28,8 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
   return [
     {
       name: 'GetPublicKey',
-      stateless: true,
       params: ['KeyId'],
+      stateless: true,
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const der = await asym.publicKey(principal, keyId);
@@ -38,8 +38,8 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
     },
     {
       name: 'SignByAsymmetricKey',
-      stateless: true,
       params: ['Algorithm', 'Message', 'KeyId', 'MessageType'],
+      stateless: true,
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const algorithm = oneOf(params, 'Algorithm', ALL_SIGNING);
@@ -51,8 +51,8 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
     },
     {
       name: 'VerifyByAsymmetricKey',
-      stateless: true,
       params: ['KeyId', 'SignatureValue', 'Message', 'Algorithm', 'MessageType'],
+      stateless: true,
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const algorithm = oneOf(params, 'Algorithm', ALL_SIGNING);
@@ -65,8 +65,8 @@ export function asymmetricActions(asym: AsymmetricService, sm2: Sm2Service): Act
     },
     {
       name: 'AsymmetricRsaDecrypt',
-      stateless: true,
       params: ['KeyId', 'Ciphertext', 'Algorithm'],
+      stateless: true,
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const algorithm = oneOf(params, 'Algorithm', DECRYPTION);

@@ -32,8 +32,8 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
   return [
     {
       name: 'Encrypt',
-      stateless: true,
       params: ['KeyId', 'Plaintext', 'EncryptionContext'],
+      stateless: true,
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         const plaintext = base64(params.str('Plaintext', true), 'InvalidParameterValue.InvalidPlaintext', 'Plaintext');
@@ -47,8 +47,8 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'Decrypt',
-      stateless: true,
       params: ['CiphertextBlob', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
+      stateless: true,
       async run({ principal, params }) {
         const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
         const recipient = recipientKey(params.str('EncryptionPublicKey'), params.str('EncryptionAlgorithm'));
@@ -58,8 +58,8 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'ReEncrypt',
-      stateless: true,
       params: ['CiphertextBlob', 'DestinationKeyId', 'SourceEncryptionContext', 'DestinationEncryptionContext'],
+      stateless: true,
       async run({ principal, params }) {
         const blob = base64(params.str('CiphertextBlob', true), 'InvalidParameterValue.InvalidCiphertext', 'CiphertextBlob');
         // An empty DestinationKeyId means the blob's own key, as documented.
@@ -75,8 +75,8 @@ export function cryptoActions(crypto: CryptoService): ActionDef[] {
     },
     {
       name: 'GenerateDataKey',
-      stateless: true,
       params: ['KeyId', 'KeySpec', 'NumberOfBytes', 'EncryptionContext', 'EncryptionPublicKey', 'EncryptionAlgorithm'],
+      stateless: true,
       async run({ principal, params }) {
         const keyId = params.str('KeyId', true);
         // An empty KeySpec counts as absent, like the other optional strings.

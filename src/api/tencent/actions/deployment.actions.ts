@@ -11,8 +11,8 @@ export function deploymentActions(crypto: CryptoService, licenses: TsmLicense[] 
   return [
     {
       name: 'ListAlgorithms',
-      stateless: true,
       params: [],
+      stateless: true,
       accountWide: true,
       async run() {
         const c = await crypto.algorithms();

@@ -42,8 +42,8 @@ export function keyActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'DescribeKey',
-      stateless: true,
       params: ['KeyId'],
+      stateless: true,
       async run({ principal, params }) {
         const rec = await keys.get(principal, params.str('KeyId', true));
         return { KeyMetadata: keyMetadata(rec.key) };
@@ -51,8 +51,8 @@ export function keyActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'DescribeKeys',
-      stateless: true,
       params: ['KeyIds'],
+      stateless: true,
       async run({ principal, params }) {
         const recs = await keys.getMany(principal, params.strArray('KeyIds', MAX_KEY_IDS, true)!);
         return { KeyMetadatas: recs.map((r) => keyMetadata(r.key)) };
@@ -60,8 +60,8 @@ export function keyActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'ListKeys',
-      stateless: true,
       params: ['Offset', 'Limit', 'Role'],
+      stateless: true,
       async run({ principal, params }) {
         const offset = params.uint('Offset', 0)!;
         const limit = params.uint('Limit', 10)!;

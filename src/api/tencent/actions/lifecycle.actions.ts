@@ -109,8 +109,8 @@ export function lifecycleActions(keys: KeysService): ActionDef[] {
     },
     {
       name: 'ListKeyDetail',
-      stateless: true,
       params: ['Offset', 'Limit', 'Role', 'OrderType', 'KeyState', 'SearchKeyAlias', 'Origin', 'KeyUsage', 'TagFilters'],
+      stateless: true,
       async run({ principal, params }) {
         const offset = params.uint('Offset', 0)!;
         const limit = params.uint('Limit', 10)!;

@@ -23,8 +23,8 @@ export function rotationActions(rotation: RotationService): ActionDef[] {
     },
     {
       name: 'GetKeyRotationStatus',
-      stateless: true,
       params: ['KeyId'],
+      stateless: true,
       async run({ principal, params }) {
         return { KeyRotationEnabled: await rotation.enabled(principal, params.str('KeyId', true)) };
       },
