@@ -83,6 +83,21 @@ describe('encryption context', () => {
   });
 });
 
+describe('text the database stores', () => {
+  it('refuses U+0000 in a description, tag or bound resource with InvalidParameter, on SQLite as on PostgreSQL', async () => {
+    const c = kmsClient(kms.endpoint, root);
+    const { KeyId } = await c.CreateKey({ Alias: 'nul-text' });
+    const NUL = 'a\u0000b';
+    expect(await codeOf(c.CreateKey({ Alias: 'nul-description', Description: NUL }))).toBe('InvalidParameter');
+    expect(await codeOf(c.UpdateKeyDescription({ KeyId: KeyId!, Description: NUL }))).toBe('InvalidParameter');
+    expect(await codeOf(c.CreateKey({ Alias: 'nul-tag', Tags: [{ TagKey: NUL, TagValue: 'v' }] }))).toBe('InvalidParameter');
+    expect(await codeOf(c.CreateKey({ Alias: 'nul-tag-value', Tags: [{ TagKey: 'k', TagValue: NUL }] }))).toBe('InvalidParameter');
+    expect(await codeOf(c.BindCloudResource({ KeyId: KeyId!, ProductId: 'cos', ResourceId: NUL }))).toBe('InvalidParameter');
+    expect(await codeOf(c.UnbindCloudResource({ KeyId: KeyId!, ProductId: 'cos', ResourceId: NUL }))).toBe('InvalidParameter');
+    expect(kms.logs).not.toMatch(/internal error/);
+  });
+});
+
 describe('key versions', () => {
   it(`RotateKey stops at KMS_MAX_KEY_VERSIONS (${MAX_VERSIONS}) with LimitExceeded, and stores no material beyond it`, async () => {
     const id = await newKey('capped');

@@ -104,12 +104,22 @@ export const DEFAULT_KEY_ALIAS_SUFFIX = '/default';
 export const MAX_ALIAS_CHARS = 60;
 
 /** What holds for every face: a non-empty alias that fits the store. Each face checks its own syntax first. */
+/**
+ * Text the service stores may not hold U+0000: PostgreSQL cannot store it in text (the
+ * insert fails), and the answer must not depend on the database.
+ */
+export function checkStorableText(field: string, value: string): void {
+  if (value.includes('\u0000')) throw new InvalidParameterError(field, (n) => `${n(field)} must not contain the character U+0000`);
+}
+
 export function checkAlias(alias: string): void {
   if (alias.length < 1 || alias.length > MAX_ALIAS_CHARS) throw new InvalidParameterError('alias', `an alias is 1 to ${MAX_ALIAS_CHARS} characters`, 'badAlias');
+  checkStorableText('alias', alias);
 }
 
 export function checkDescription(description: string): void {
   if (Buffer.byteLength(description, 'utf8') > 1024) throw new InvalidParameterError('description', (n) => `${n('description')} is longer than 1024 bytes`);
+  checkStorableText('description', description);
 }
 
 /** Tags one key may carry, whichever face set them; a face may allow fewer. */
@@ -126,6 +136,7 @@ export function checkTags(tags: Tag[]): void {
   for (const t of tags) {
     checkTagKey(t.key);
     if (t.value.length > MAX_TAG_VALUE_CHARS) throw new InvalidParameterError('Tags', `a tag value is at most ${MAX_TAG_VALUE_CHARS} characters`);
+    if (t.value.includes('\u0000')) throw new InvalidParameterError('Tags', 'a tag value must not contain the character U+0000');
     if (seen.has(t.key)) throw new InvalidParameterError('Tags', `tag key "${t.key}" appears twice`, 'repeatedTagKey');
     seen.add(t.key);
   }
@@ -134,4 +145,5 @@ export function checkTags(tags: Tag[]): void {
 export function checkTagKey(key: string): void {
   if (!key) throw new InvalidParameterError('Tags', 'every tag needs a non-empty key', 'emptyTag');
   if (key.length > MAX_TAG_KEY_CHARS) throw new InvalidParameterError('Tags', `a tag key is at most ${MAX_TAG_KEY_CHARS} characters`);
+  if (key.includes('\u0000')) throw new InvalidParameterError('Tags', 'a tag key must not contain the character U+0000');
 }

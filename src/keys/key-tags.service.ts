@@ -61,6 +61,7 @@ export class KeyTagsService {
     for (const r of remove) {
       checkTagKey(r.key);
       if (r.value !== undefined && r.value.length > MAX_TAG_VALUE_CHARS) throw new InvalidParameterError('Tags', `a tag value is at most ${MAX_TAG_VALUE_CHARS} characters`);
+      if (r.value?.includes('\u0000')) throw new InvalidParameterError('Tags', 'a tag value must not contain the character U+0000');
     }
     if (!put.length && !remove.length) return;
     await this.keyRepo.transaction(async (m) => {

@@ -9,7 +9,7 @@ import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { CreatedMaterial, KeyStore, MaterialRef, SecretKind } from '../hsm/key-store';
 import { CmkQuotaService } from '../quotas/cmk-quota.service';
 import { KeyCache } from './key-cache';
-import { DEFAULT_KEY_ALIAS_SUFFIX, DEFAULT_KEY_SPEC, DEFAULT_KEY_USAGE, KEY_ORIGINS, KEY_SPECS, KEY_USAGES, MAX_BATCH_KEYS, SUPPORTED_CMK_KINDS, KeyFamily, KeyPurpose, Tag, checkAlias, checkDescription, checkKeyId, checkTags, isAsymmetricSpec, isKeySpec, isKeyUsage, isPairPurpose, keyKind, pairKindAvailable, secretKindOf, storedSpecOf, usageOfSpec } from './key-params';
+import { DEFAULT_KEY_ALIAS_SUFFIX, DEFAULT_KEY_SPEC, DEFAULT_KEY_USAGE, KEY_ORIGINS, KEY_SPECS, KEY_USAGES, MAX_BATCH_KEYS, SUPPORTED_CMK_KINDS, KeyFamily, KeyPurpose, Tag, checkAlias, checkDescription, checkKeyId, checkStorableText, checkTags, isAsymmetricSpec, isKeySpec, isKeyUsage, isPairPurpose, keyKind, pairKindAvailable, secretKindOf, storedSpecOf, usageOfSpec } from './key-params';
 import { KeyRecord } from './key-record';
 import { BLOCKED_BY_BINDING, KeyOperation, assertAllowed } from './key-states';
 import { KeyVersionEntity } from './key-version.entity';
@@ -406,4 +406,5 @@ function checkKeyIds(keyIds: string[]): void {
 function checkBinding(productId: string, resourceId: string): void {
   if (!/^[\w.-]{1,64}$/.test(productId)) throw new InvalidParameterError('productId', (n) => `${n('productId')} must be 1-64 letters, digits, _ . -`);
   if (resourceId.length < 1 || resourceId.length > 255) throw new InvalidParameterError('resourceId', (n) => `${n('resourceId')} must be 1-255 characters`);
+  checkStorableText('resourceId', resourceId);
 }
