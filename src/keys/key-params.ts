@@ -103,7 +103,6 @@ export const DEFAULT_KEY_ALIAS_SUFFIX = '/default';
 /** The longest alias the store keeps (the column's width). */
 export const MAX_ALIAS_CHARS = 60;
 
-/** What holds for every face: a non-empty alias that fits the store. Each face checks its own syntax first. */
 /**
  * Text the service stores may not hold U+0000: PostgreSQL cannot store it in text (the
  * insert fails), and the answer must not depend on the database.
@@ -112,6 +111,7 @@ export function checkStorableText(field: string, value: string): void {
   if (value.includes('\u0000')) throw new InvalidParameterError(field, (n) => `${n(field)} must not contain the character U+0000`);
 }
 
+/** What holds for every face: a non-empty alias that fits the store. Each face checks its own syntax first. */
 export function checkAlias(alias: string): void {
   if (alias.length < 1 || alias.length > MAX_ALIAS_CHARS) throw new InvalidParameterError('alias', `an alias is 1 to ${MAX_ALIAS_CHARS} characters`, 'badAlias');
   checkStorableText('alias', alias);
@@ -135,8 +135,7 @@ export function checkTags(tags: Tag[]): void {
   const seen = new Set<string>();
   for (const t of tags) {
     checkTagKey(t.key);
-    if (t.value.length > MAX_TAG_VALUE_CHARS) throw new InvalidParameterError('Tags', `a tag value is at most ${MAX_TAG_VALUE_CHARS} characters`);
-    if (t.value.includes('\u0000')) throw new InvalidParameterError('Tags', 'a tag value must not contain the character U+0000');
+    checkTagValue(t.value);
     if (seen.has(t.key)) throw new InvalidParameterError('Tags', `tag key "${t.key}" appears twice`, 'repeatedTagKey');
     seen.add(t.key);
   }
@@ -145,5 +144,10 @@ export function checkTags(tags: Tag[]): void {
 export function checkTagKey(key: string): void {
   if (!key) throw new InvalidParameterError('Tags', 'every tag needs a non-empty key', 'emptyTag');
   if (key.length > MAX_TAG_KEY_CHARS) throw new InvalidParameterError('Tags', `a tag key is at most ${MAX_TAG_KEY_CHARS} characters`);
-  if (key.includes('\u0000')) throw new InvalidParameterError('Tags', 'a tag key must not contain the character U+0000');
+  checkStorableText('Tags', key);
+}
+
+export function checkTagValue(value: string): void {
+  if (value.length > MAX_TAG_VALUE_CHARS) throw new InvalidParameterError('Tags', `a tag value is at most ${MAX_TAG_VALUE_CHARS} characters`);
+  checkStorableText('Tags', value);
 }

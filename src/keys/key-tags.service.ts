@@ -3,7 +3,7 @@ import { accountResource, authorize } from '../accounts/policy';
 import { Principal } from '../accounts/principal';
 import { InvalidParameterError, KeyNotFoundError, TagLimitError } from '../common/domain-errors';
 import { ChangeFeed } from '../persistence/change-feed';
-import { MAX_TAGS, MAX_TAG_VALUE_CHARS, Tag, checkTagKey, checkTags } from './key-params';
+import { MAX_TAGS, Tag, checkTagKey, checkTagValue, checkTags } from './key-params';
 import { KeyTagRepository, TagRef } from './key-tag.repository';
 import { KeyEntity } from './key.entity';
 import { KeyRepository, TagFilter } from './key.repository';
@@ -60,8 +60,7 @@ export class KeyTagsService {
     checkTags(put);
     for (const r of remove) {
       checkTagKey(r.key);
-      if (r.value !== undefined && r.value.length > MAX_TAG_VALUE_CHARS) throw new InvalidParameterError('Tags', `a tag value is at most ${MAX_TAG_VALUE_CHARS} characters`);
-      if (r.value?.includes('\u0000')) throw new InvalidParameterError('Tags', 'a tag value must not contain the character U+0000');
+      if (r.value !== undefined) checkTagValue(r.value);
     }
     if (!put.length && !remove.length) return;
     await this.keyRepo.transaction(async (m) => {
