@@ -62,6 +62,25 @@ describe('with the default configuration', () => {
   });
 });
 
+describe("a fresh service's first ListAlgorithms", () => {
+  let kms: KmsService;
+  afterAll(() => kms?.stop());
+
+  it('measures the token off the event loop: other requests are answered meanwhile', async () => {
+    kms = await KmsService.start();
+    const c = kmsClient(kms.endpoint, await kms.createAccount('first-listing'));
+    const { KeyId } = await c.CreateKey({ Alias: 'first-listing' });
+    await c.DescribeKey({ KeyId });
+    const order: string[] = [];
+    // Its probes make several RSA-2048 pairs in the token: a second or more.
+    const listing = c.ListAlgorithms().then(() => order.push('ListAlgorithms'));
+    await new Promise((r) => setTimeout(r, 200)); // the listing is under way
+    await c.DescribeKey({ KeyId }).then(() => order.push('DescribeKey'));
+    await listing;
+    expect(order).toEqual(['DescribeKey', 'ListAlgorithms']);
+  });
+});
+
 describe('with KMS_TSM_LICENSES_FILE', () => {
   it('DescribeTSMLicenses answers the configured licenses', async () => {
     const kms = await KmsService.start({ env: { KMS_TSM_LICENSES_FILE: licensesFile(JSON.stringify(LICENSES)) } });

@@ -12,13 +12,13 @@ const P256_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 const COORD_BYTES = 32;
 
 /** A P-256 pair whose private key, named `id`, can only sign; returns its handle and the public key as SPKI DER. */
-export function generateEcPair(m: Pkcs11, s: Handle, id: Buffer, label: string, persistent: boolean, adapt: TemplateAdapter = asIs): { privateKey: Handle; spki: Buffer } {
+export async function generateEcPair(m: Pkcs11, s: Handle, id: Buffer, label: string, persistent: boolean, adapt: TemplateAdapter = asIs): Promise<{ privateKey: Handle; spki: Buffer }> {
   const pub = publicKeyTemplate(pkcs11.CKK_EC, [
     { type: pkcs11.CKA_EC_PARAMS, value: P256_PARAMS },
     ...off(pkcs11.CKA_ENCRYPT, pkcs11.CKA_WRAP, pkcs11.CKA_VERIFY, pkcs11.CKA_VERIFY_RECOVER, pkcs11.CKA_DERIVE),
   ]);
   const priv = adapt(privateKeyTemplate(pkcs11.CKK_EC, id, label, persistent, pkcs11.CKA_SIGN));
-  const { privateKey, publicKey } = generatePair(m, s, pkcs11.CKM_EC_KEY_PAIR_GEN, pub, priv, (handle) => {
+  const { privateKey, publicKey } = await generatePair(m, s, pkcs11.CKM_EC_KEY_PAIR_GEN, pub, priv, (handle) => {
     const [point] = m.C_GetAttributeValue(s, handle, [{ type: pkcs11.CKA_EC_POINT }]);
     // CKA_EC_POINT is the uncompressed point 04 || x || y inside a DER OCTET STRING (04 41 ...).
     const raw = (point.value as Buffer).subarray(-(1 + 2 * COORD_BYTES));
@@ -52,8 +52,8 @@ export function ecdsaSign(m: Pkcs11, s: Handle, key: Handle, digest: Buffer): Bu
 }
 
 /** Whether the token signs P-256 ECDSA as Node verifies it. Throws when not. */
-export function probeEcdsa(m: Pkcs11, s: Handle): void {
-  const { privateKey, spki } = generateEcPair(m, s, Buffer.from('kms-probe'), 'kms probe', false);
+export async function probeEcdsa(m: Pkcs11, s: Handle): Promise<void> {
+  const { privateKey, spki } = await generateEcPair(m, s, Buffer.from('kms-probe'), 'kms probe', false);
   try {
     const data = crypto.randomBytes(32);
     const sig = ecdsaSign(m, s, privateKey, crypto.createHash('sha256').update(data).digest());

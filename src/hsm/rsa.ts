@@ -39,14 +39,14 @@ const rsaPublicTemplate = (): pkcs11.Template =>
   ]);
 
 /** An RSA-2048 unwrap-only private key named `id`; returns its handle and the public key as SPKI DER. */
-export function generateWrappingKey(m: Pkcs11, s: Handle, id: Buffer, label: string, persistent: boolean): { privateKey: Handle; spki: Buffer } {
+export function generateWrappingKey(m: Pkcs11, s: Handle, id: Buffer, label: string, persistent: boolean): Promise<{ privateKey: Handle; spki: Buffer }> {
   return generateRsaPair(m, s, id, label, persistent, pkcs11.CKA_UNWRAP);
 }
 
 /** An RSA-2048 pair whose private key, named `id`, can only decrypt or only sign; returns its handle and the public key as SPKI DER. */
-export function generateRsaPair(m: Pkcs11, s: Handle, id: Buffer, label: string, persistent: boolean, usage: number, adapt: TemplateAdapter = asIs): { privateKey: Handle; spki: Buffer } {
+export async function generateRsaPair(m: Pkcs11, s: Handle, id: Buffer, label: string, persistent: boolean, usage: number, adapt: TemplateAdapter = asIs): Promise<{ privateKey: Handle; spki: Buffer }> {
   const priv = adapt(privateKeyTemplate(pkcs11.CKK_RSA, id, label, persistent, usage));
-  const { privateKey, publicKey } = generatePair(m, s, pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, rsaPublicTemplate(), priv, (pub) => {
+  const { privateKey, publicKey } = await generatePair(m, s, pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, rsaPublicTemplate(), priv, (pub) => {
     const [n, e] = m.C_GetAttributeValue(s, pub, [{ type: pkcs11.CKA_MODULUS }, { type: pkcs11.CKA_PUBLIC_EXPONENT }]);
     const jwk = { kty: 'RSA', n: (n.value as Buffer).toString('base64url'), e: (e.value as Buffer).toString('base64url') };
     return crypto.createPublicKey({ key: jwk, format: 'jwk' }).export({ type: 'spki', format: 'der' });
@@ -104,9 +104,9 @@ export function copyToToken(m: Pkcs11, s: Handle, sessionKey: Handle): Handle {
  * encrypted on the host as a client would, unwrapped into a session key. Throws when the
  * token refuses, so that the caller's session is discarded.
  */
-export function probeUnwrap(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm): void {
+export async function probeUnwrap(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm): Promise<void> {
   const id = Buffer.from('kms-probe');
-  const { privateKey, spki } = generateWrappingKey(m, s, id, 'kms probe', false);
+  const { privateKey, spki } = await generateWrappingKey(m, s, id, 'kms probe', false);
   try {
     const { padding, oaepHash } = ALGORITHMS[algorithm];
     const wrapped = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding, oaepHash }, crypto.randomBytes(32));
@@ -158,8 +158,8 @@ export function rsaDecrypt(m: Pkcs11, s: Handle, key: Handle, algorithm: Wrappin
 }
 
 /** Whether the token decrypts with `algorithm`: a session pair, a host-side encryption, a decryption checked against it. Throws when not. */
-export function probeDecrypt(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm): void {
-  const { privateKey, spki } = generateRsaPair(m, s, Buffer.from('kms-probe'), 'kms probe', false, pkcs11.CKA_DECRYPT);
+export async function probeDecrypt(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm): Promise<void> {
+  const { privateKey, spki } = await generateRsaPair(m, s, Buffer.from('kms-probe'), 'kms probe', false, pkcs11.CKA_DECRYPT);
   try {
     const { padding, oaepHash } = ALGORITHMS[algorithm];
     const secret = crypto.randomBytes(32);
@@ -172,8 +172,8 @@ export function probeDecrypt(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm)
 }
 
 /** Whether the token signs with `algorithm` as Node verifies it. Throws when not. */
-export function probeRsaSign(m: Pkcs11, s: Handle, algorithm: 'rsa-pss-sha256' | 'rsa-pkcs1-sha256'): void {
-  const { privateKey, spki } = generateRsaPair(m, s, Buffer.from('kms-probe'), 'kms probe', false, pkcs11.CKA_SIGN);
+export async function probeRsaSign(m: Pkcs11, s: Handle, algorithm: 'rsa-pss-sha256' | 'rsa-pkcs1-sha256'): Promise<void> {
+  const { privateKey, spki } = await generateRsaPair(m, s, Buffer.from('kms-probe'), 'kms probe', false, pkcs11.CKA_SIGN);
   try {
     const data = crypto.randomBytes(32);
     const sig = rsaSign(m, s, privateKey, algorithm, crypto.createHash('sha256').update(data).digest());

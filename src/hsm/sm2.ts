@@ -19,7 +19,7 @@ const RAW_SIGNATURE_BYTES = 64;
 const SIGNATURE_BUFFER = 128;
 
 /** A pair whose private key, named `id`, can do only `purpose`; returns its handle and the public key as SPKI DER. */
-export function generateSm2Pair(m: Pkcs11, s: Handle, mech: Sm2Mechanisms, id: Buffer, label: string, purpose: PairPurpose, adapt: TemplateAdapter = asIs): { privateKey: Handle; spki: Buffer } {
+export async function generateSm2Pair(m: Pkcs11, s: Handle, mech: Sm2Mechanisms, id: Buffer, label: string, purpose: PairPurpose, adapt: TemplateAdapter = asIs): Promise<{ privateKey: Handle; spki: Buffer }> {
   const pub = publicKeyTemplate(mech.keyType, [
     ...(mech.ecParams ? [{ type: pkcs11.CKA_EC_PARAMS, value: mech.ecParams }] : []),
     { type: pkcs11.CKA_VERIFY, value: purpose === 'sign' },
@@ -27,7 +27,7 @@ export function generateSm2Pair(m: Pkcs11, s: Handle, mech: Sm2Mechanisms, id: B
     ...off(pkcs11.CKA_WRAP, pkcs11.CKA_VERIFY_RECOVER, pkcs11.CKA_DERIVE),
   ]);
   const priv = adapt(privateKeyTemplate(mech.keyType, id, label, true, purpose === 'sign' ? pkcs11.CKA_SIGN : pkcs11.CKA_DECRYPT));
-  const { privateKey, publicKey } = generatePair(m, s, mech.keyPairGen, pub, priv, (handle) => {
+  const { privateKey, publicKey } = await generatePair(m, s, mech.keyPairGen, pub, priv, (handle) => {
     const [point] = m.C_GetAttributeValue(s, handle, [{ type: pkcs11.CKA_EC_POINT }]);
     // 04 || x || y, bare or inside a DER OCTET STRING (04 41 ...), as tokens differ.
     const raw = (point.value as Buffer).subarray(-SM2_POINT_BYTES);

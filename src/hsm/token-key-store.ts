@@ -98,8 +98,8 @@ export class TokenKeyStore extends KeyStore {
 
   createKeyPair(ref: MaterialRef, label: string, spec: PairSpec, purpose: PairPurpose): Promise<CreatedMaterial> {
     const id = ckaId(ref);
-    return this.make(ref, (m, s, adapt) => {
-      const pair = spec === 'ec-p256' ? generateEcPair(m, s, id, label, true, adapt) : generateRsaPair(m, s, id, label, true, purpose === 'sign' ? pkcs11.CKA_SIGN : pkcs11.CKA_DECRYPT, adapt);
+    return this.make(ref, async (m, s, adapt) => {
+      const pair = await (spec === 'ec-p256' ? generateEcPair(m, s, id, label, true, adapt) : generateRsaPair(m, s, id, label, true, purpose === 'sign' ? pkcs11.CKA_SIGN : pkcs11.CKA_DECRYPT, adapt));
       return { key: pair.privateKey, publicKey: pair.spki };
     });
   }
@@ -113,13 +113,13 @@ export class TokenKeyStore extends KeyStore {
    * New CMK material, made by `generate` in the mode's place: a token object, or a session
    * object that only a trusted key can wrap, wrapped by the region's KEK and destroyed.
    */
-  private make(ref: MaterialRef, generate: (m: Pkcs11, s: Handle, adapt: TemplateAdapter) => { key: Handle; publicKey?: Buffer }): Promise<CreatedMaterial> {
-    return this.token.exec((m, s) => {
+  private make(ref: MaterialRef, generate: (m: Pkcs11, s: Handle, adapt: TemplateAdapter) => Made | Promise<Made>): Promise<CreatedMaterial> {
+    return this.token.exec(async (m, s) => {
       if (this.mode === 'token') {
         this.token.seeOtherWriters(m, s);
-        return { publicKey: generate(m, s, asIs).publicKey };
+        return { publicKey: (await generate(m, s, asIs)).publicKey };
       }
-      const { key, publicKey } = generate(m, s, wrappable);
+      const { key, publicKey } = await generate(m, s, wrappable);
       try {
         return { wrapped: this.wrapped.seal(m, s, key, ref.region), publicKey };
       } finally {
@@ -181,8 +181,8 @@ export class TokenKeyStore extends KeyStore {
 
   createSm2Pair(ref: MaterialRef, label: string, purpose: PairPurpose): Promise<CreatedMaterial> {
     const sm2 = this.sm2For(purpose);
-    return this.make(ref, (m, s, adapt) => {
-      const pair = generateSm2Pair(m, s, sm2, ckaId(ref), label, purpose, adapt);
+    return this.make(ref, async (m, s, adapt) => {
+      const pair = await generateSm2Pair(m, s, sm2, ckaId(ref), label, purpose, adapt);
       return { key: pair.privateKey, publicKey: pair.spki };
     });
   }
@@ -404,9 +404,9 @@ export class TokenKeyStore extends KeyStore {
   }
 
   createWrappingKey(ref: MaterialRef, label: string): Promise<Buffer> {
-    return this.token.exec((m, s) => {
+    return this.token.exec(async (m, s) => {
       this.token.seeOtherWriters(m, s);
-      return generateWrappingKey(m, s, ckaId(ref), label, true).spki;
+      return (await generateWrappingKey(m, s, ckaId(ref), label, true)).spki;
     });
   }
 
@@ -464,7 +464,7 @@ export class TokenKeyStore extends KeyStore {
   }
 
   /** The algorithms whose mechanisms the token lists and whose probe succeeds on it (mechanism lists overclaim). */
-  private async probe<A extends string>(algorithms: readonly A[], needs: (a: A) => number[], run: (m: Pkcs11, s: Handle, a: A) => void): Promise<A[]> {
+  private async probe<A extends string>(algorithms: readonly A[], needs: (a: A) => number[], run: (m: Pkcs11, s: Handle, a: A) => Promise<void>): Promise<A[]> {
     const found: A[] = [];
     for (const algorithm of algorithms) {
       if (!needs(algorithm).every((mech) => this.token.supports(mech))) continue;
@@ -481,6 +481,9 @@ export class TokenKeyStore extends KeyStore {
     return found;
   }
 }
+
+/** What `make` generates: the key's handle, and a pair's public key. */
+type Made = { key: Handle; publicKey?: Buffer };
 
 function readAttributes(m: Pkcs11, s: Handle, key: Handle, secret: number): MaterialAttributes {
   const [sens, extr, always, never] = m.C_GetAttributeValue(s, key, [
