@@ -264,7 +264,7 @@ describe('errors', () => {
   });
 
   it('KMS.0402: a match value empty, too long or not a string', async () => {
-    for (const value of ['', 'x'.repeat(256), 7]) expect(await codeOf(instances({ matches: [{ key: 'resource_name', value }] }))).toBe('400 KMS.0402');
+    for (const value of ['', 'x'.repeat(256), 7, 'nul\u0000']) expect(await codeOf(instances({ matches: [{ key: 'resource_name', value }] }))).toBe('400 KMS.0402');
   });
 
   it('KMS.0403: a match on another field than resource_name', async () => {

@@ -96,6 +96,15 @@ describe('text the database stores', () => {
     expect(await codeOf(c.UnbindCloudResource({ KeyId: KeyId!, ProductId: 'cos', ResourceId: NUL }))).toBe('InvalidParameter');
     expect(kms.logs).not.toMatch(/internal error/);
   });
+
+  it('refuses U+0000 in text a search looks for with InvalidParameter, on SQLite as on PostgreSQL', async () => {
+    const c = kmsClient(kms.endpoint, root);
+    const NUL = 'a\u0000b';
+    expect(await codeOf(c.ListKeyDetail({ SearchKeyAlias: NUL }))).toBe('InvalidParameter');
+    expect(await codeOf(c.ListKeyDetail({ TagFilters: [{ TagKey: NUL }] }))).toBe('InvalidParameter');
+    expect(await codeOf(c.ListKeyDetail({ TagFilters: [{ TagKey: 'k', TagValue: ['v', NUL] }] }))).toBe('InvalidParameter');
+    expect(kms.logs).not.toMatch(/internal error/);
+  });
 });
 
 describe('key versions', () => {

@@ -38,6 +38,7 @@ export abstract class DomainError extends Error {
  *                                    algorithms; what it decrypts
  *   productId, resourceId            a cloud resource bound to a key
  *   Tags                             tags (named by the tag checks)
+ *   tags, search, matches            a key search: its tag filters, and text searched for in aliases
  */
 export class InvalidParameterError extends DomainError {
   private readonly say: FieldMessage;

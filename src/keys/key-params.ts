@@ -104,8 +104,8 @@ export const DEFAULT_KEY_ALIAS_SUFFIX = '/default';
 export const MAX_ALIAS_CHARS = 60;
 
 /**
- * Text the service stores may not hold U+0000: PostgreSQL cannot store it in text (the
- * insert fails), and the answer must not depend on the database.
+ * Text the service stores or searches for may not hold U+0000: PostgreSQL cannot take it in
+ * text (the insert or query fails), and the answer must not depend on the database.
  */
 export function checkStorableText(field: string, value: string): void {
   if (value.includes('\u0000')) throw new InvalidParameterError(field, (n) => `${n(field)} must not contain the character U+0000`);
@@ -145,6 +145,12 @@ export function checkTagKey(key: string): void {
   if (!key) throw new InvalidParameterError('Tags', 'every tag needs a non-empty key', 'emptyTag');
   if (key.length > MAX_TAG_KEY_CHARS) throw new InvalidParameterError('Tags', `a tag key is at most ${MAX_TAG_KEY_CHARS} characters`);
   checkStorableText('Tags', key);
+}
+
+/** The text of a key search: a tag filter's key and values, and a match in aliases (`field`). */
+export function checkSearchText(field: string, tags: ReadonlyArray<{ key: string; values?: string[] }>, match: string | undefined): void {
+  for (const t of tags) for (const text of [t.key, ...(t.values ?? [])]) checkStorableText('tags', text);
+  if (match !== undefined) checkStorableText(field, match);
 }
 
 export function checkTagValue(value: string): void {

@@ -3,7 +3,7 @@ import { accountResource, authorize } from '../accounts/policy';
 import { Principal } from '../accounts/principal';
 import { InvalidParameterError, KeyNotFoundError, TagLimitError } from '../common/domain-errors';
 import { ChangeFeed } from '../persistence/change-feed';
-import { MAX_TAGS, Tag, checkTagKey, checkTagValue, checkTags } from './key-params';
+import { MAX_TAGS, Tag, checkSearchText, checkTagKey, checkTagValue, checkTags } from './key-params';
 import { KeyTagRepository, TagRef } from './key-tag.repository';
 import { KeyEntity } from './key.entity';
 import { KeyRepository, TagFilter } from './key.repository';
@@ -106,4 +106,5 @@ function checkQuery(q: TagQuery): void {
     if ((t.values?.length ?? 0) > MAX_TAG_FILTER_VALUES) throw new InvalidParameterError('tags', `at most ${MAX_TAG_FILTER_VALUES} values per tag filter`);
   }
   if (q.aliasContains !== undefined && q.aliasContains.length > MAX_MATCH_CHARS) throw new InvalidParameterError('matches', `a match is at most ${MAX_MATCH_CHARS} characters`);
+  checkSearchText('matches', q.tags, q.aliasContains);
 }

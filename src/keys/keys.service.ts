@@ -9,7 +9,7 @@ import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { CreatedMaterial, KeyStore, MaterialRef, SecretKind } from '../hsm/key-store';
 import { CmkQuotaService } from '../quotas/cmk-quota.service';
 import { KeyCache } from './key-cache';
-import { DEFAULT_KEY_ALIAS_SUFFIX, DEFAULT_KEY_SPEC, DEFAULT_KEY_USAGE, KEY_ORIGINS, KEY_SPECS, KEY_USAGES, MAX_BATCH_KEYS, SUPPORTED_CMK_KINDS, KeyFamily, KeyPurpose, Tag, checkAlias, checkDescription, checkKeyId, checkStorableText, checkTags, isAsymmetricSpec, isKeySpec, isKeyUsage, isPairPurpose, keyKind, pairKindAvailable, secretKindOf, storedSpecOf, usageOfSpec } from './key-params';
+import { DEFAULT_KEY_ALIAS_SUFFIX, DEFAULT_KEY_SPEC, DEFAULT_KEY_USAGE, KEY_ORIGINS, KEY_SPECS, KEY_USAGES, MAX_BATCH_KEYS, SUPPORTED_CMK_KINDS, KeyFamily, KeyPurpose, Tag, checkAlias, checkDescription, checkKeyId, checkSearchText, checkStorableText, checkTags, isAsymmetricSpec, isKeySpec, isKeyUsage, isPairPurpose, keyKind, pairKindAvailable, secretKindOf, storedSpecOf, usageOfSpec } from './key-params';
 import { KeyRecord } from './key-record';
 import { BLOCKED_BY_BINDING, KeyOperation, assertAllowed } from './key-states';
 import { KeyVersionEntity } from './key-version.entity';
@@ -243,6 +243,7 @@ export class KeysService {
 
   listDetail(p: Principal, q: DetailQuery): Promise<{ rows: KeyEntity[]; total: number }> {
     authorize(p, accountResource(p.region, p.uin));
+    checkSearchText('search', q.tags, q.search);
     return this.repo.detailPage({ ...q, uin: p.uin, region: p.region });
   }
 

@@ -52,7 +52,7 @@ const PARAM_CODES: Record<InvalidParameterKind, CodeName> = {
 };
 
 /** Core fields (by the core's field ids) whose errors have a code of their own here. */
-const FIELD_CODES: Record<string, CodeName> = { description: 'badDescription', encryptionContext: 'badContext', validTo: 'badExpiration' };
+const FIELD_CODES: Record<string, CodeName> = { description: 'badDescription', encryptionContext: 'badContext', validTo: 'badExpiration', matches: 'badMatchValue' };
 
 /** The core's field ids in this API's names, for messages. */
 const PARAM_NAMES: Readonly<Record<string, string>> = {

@@ -81,6 +81,8 @@ const PARAM_NAMES: Readonly<Record<string, string>> = {
   productId: 'ProductId',
   message: 'Message',
   resourceId: 'ResourceId',
+  tags: 'TagFilters',
+  search: 'SearchKeyAlias',
 };
 const paramName = (fieldId: string): string => PARAM_NAMES[fieldId] ?? fieldId;
 
