@@ -70,12 +70,12 @@ describe("a fresh service's first ListAlgorithms", () => {
     kms = await KmsService.start();
     const c = kmsClient(kms.endpoint, await kms.createAccount('first-listing'));
     const { KeyId } = await c.CreateKey({ Alias: 'first-listing' });
-    await c.DescribeKey({ KeyId });
+    await c.DescribeKey({ KeyId: KeyId! });
     const order: string[] = [];
     // Its probes make several RSA-2048 pairs in the token: a second or more.
     const listing = c.ListAlgorithms().then(() => order.push('ListAlgorithms'));
     await new Promise((r) => setTimeout(r, 200)); // the listing is under way
-    await c.DescribeKey({ KeyId }).then(() => order.push('DescribeKey'));
+    await c.DescribeKey({ KeyId: KeyId! }).then(() => order.push('DescribeKey'));
     await listing;
     expect(order).toEqual(['DescribeKey', 'ListAlgorithms']);
   });
