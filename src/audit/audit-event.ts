@@ -42,8 +42,27 @@ export interface ChainedRecord {
 /** Column widths: values are cut to them before hashing, so what is stored is what was hashed. */
 const clip = (v: string | undefined, n: number): string | null => (v === undefined || v === '' ? null : v.length > n ? v.slice(0, n) : v);
 
-export function chainRecord(writer: string, seq: number, prev: string, e: AuditEvent): ChainedRecord {
-  const r: ChainedRecord = {
+/**
+ * A record chained when it is made, as the queue keeps it until it is written: its stored
+ * row as one JSON array (the canonical form with the hash appended, in the table's column
+ * order), which also crosses to the SQLite writer thread as it is.
+ */
+export interface QueuedRecord {
+  seq: number;
+  at: number;
+  hash: string;
+  row: string;
+}
+
+export function queuedRecord(writer: string, seq: number, prev: string, e: AuditEvent): QueuedRecord {
+  const r = clipped(writer, seq, e);
+  const text = canonical(r);
+  const hash = hashOf(prev, text);
+  return { seq, at: r.at, hash, row: `${text.slice(0, -1)},"${hash}"]` };
+}
+
+function clipped(writer: string, seq: number, e: AuditEvent): Omit<ChainedRecord, 'hash'> {
+  return {
     writer,
     seq,
     at: Math.floor(e.at),
@@ -58,10 +77,7 @@ export function chainRecord(writer: string, seq: number, prev: string, e: AuditE
     clientCert: clip(e.clientCert, 256),
     result: clip(e.result, 96) ?? '',
     durationMs: Math.max(0, Math.min(2_000_000_000, Math.round(e.durationMs))),
-    hash: '',
   };
-  r.hash = recordHash(prev, r);
-  return r;
 }
 
 /** The canonical form: every field in a fixed order, as JSON. */
@@ -70,8 +86,10 @@ export function canonical(r: Omit<ChainedRecord, 'hash'>): string {
 }
 
 export function recordHash(prev: string, r: Omit<ChainedRecord, 'hash'>): string {
-  return crypto.createHash('sha256').update(prev).update('\n').update(canonical(r)).digest('hex');
+  return hashOf(prev, canonical(r));
 }
+
+const hashOf = (prev: string, canonicalText: string): string => crypto.createHash('sha256').update(prev).update('\n').update(canonicalText).digest('hex');
 
 export function genesisHash(writer: string): string {
   return crypto.createHash('sha256').update(`kms-audit-genesis-v1|${writer}`).digest('hex');

@@ -1,5 +1,5 @@
 import { TouchedKeys } from '../../src/audit/audit-context';
-import { AuditEvent, chainRecord, genesisHash, recordHash } from '../../src/audit/audit-event';
+import { AuditEvent, ChainedRecord, genesisHash, queuedRecord, recordHash } from '../../src/audit/audit-event';
 import { ConfigError, loadConfig } from '../../src/config/config';
 
 /** The pieces of the audit trail that need neither database nor token: chaining, key notes, configuration. */
@@ -19,7 +19,15 @@ const event: AuditEvent = {
   durationMs: 1.4,
 };
 
-describe('chainRecord', () => {
+/** The record as the table stores it: queuedRecord's row, read back column by column. */
+function chainRecord(writer: string, seq: number, prev: string, e: AuditEvent): ChainedRecord {
+  const q = queuedRecord(writer, seq, prev, e);
+  const [w, s, at, face, action, account, subUser, secretId, keys, requestId, source, clientCert, result, durationMs, hash] = JSON.parse(q.row);
+  expect([s, at, hash]).toEqual([q.seq, q.at, q.hash]);
+  return { writer: w, seq: s, at, face, action, account, subUser, secretId, keys, requestId, source, clientCert, result, durationMs, hash };
+}
+
+describe('queuedRecord', () => {
   const w = 'writer-1';
   it('is deterministic and chains on the previous hash', () => {
     const a = chainRecord(w, 1, genesisHash(w), event);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteAuditWriter } from '../../src/audit/sqlite-audit-writer';
+import { SqliteAuditWriter, rowLines } from '../../src/audit/sqlite-audit-writer';
 
 /** The audit trail's SQLite writer thread, on a real database file. */
 
@@ -30,6 +30,22 @@ it('runs a batch of statements in one transaction, binding undefined as NULL', a
     ['UPDATE t SET v = ? WHERE id = ?', ['b', 2]],
   ]);
   expect(rows()).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }]);
+});
+
+it('runs a single-row statement once per line of JSON, in order with the others, and takes the lines over', async () => {
+  const lines = rowLines([JSON.stringify([1, 'a']), JSON.stringify([2, null]), JSON.stringify([3, 'line\nbreak'])]);
+  await writer.write([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', lines }, ['UPDATE t SET v = ? WHERE id = ?', ['b', 2]]]);
+  expect(rows()).toEqual([{ id: 1, v: 'a' }, { id: 2, v: 'b' }, { id: 3, v: 'line\nbreak' }]);
+  // Transferred, not copied: nothing of it stays with the sender.
+  expect(lines.byteLength).toBe(0);
+  // The statement prepared for the first batch serves the next.
+  await writer.write([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', lines: rowLines([JSON.stringify([4, 'd'])]) }]);
+  expect(rows()).toHaveLength(4);
+});
+
+it('rolls back every line when one of them fails', async () => {
+  await expect(writer.write([{ sql: 'INSERT INTO t (id, v) VALUES (?, ?)', lines: rowLines([JSON.stringify([1, 'a']), JSON.stringify([1, 'duplicate'])]) }])).rejects.toThrow(/UNIQUE constraint failed/);
+  expect(rows()).toEqual([]);
 });
 
 it('rolls the whole batch back and rejects with the database error when a statement fails', async () => {
