@@ -1,6 +1,6 @@
 import { scopeServices } from '../../src/api/tencent/authenticator';
 import { v1Signature, v1StringToSign } from '../../src/api/tencent/signature-v1';
-import { tc3Signature, tc3SigningKey } from '../../src/api/tencent/signature-v3';
+import { tc3Signature, tc3SigningKey, utcDate } from '../../src/api/tencent/signature-v3';
 
 describe('signature v1', () => {
   it("reproduces Tencent's published example", () => {
@@ -44,6 +44,16 @@ describe('signature v3 (TC3-HMAC-SHA256)', () => {
       service: 'cvm',
     });
     expect(sig.toString('hex')).toBe('5da7a33f6993f0614b047e5df4582db9e9bf4672ba50567dba16c6ccf174c474');
+  });
+});
+
+describe('TC3 credential scope date', () => {
+  it('is the UTC date of the timestamp, across day boundaries in either direction', () => {
+    expect(utcDate(1_551_113_065)).toBe('2019-02-25');
+    expect(utcDate(86_399)).toBe('1970-01-01');
+    expect(utcDate(86_400)).toBe('1970-01-02');
+    expect(utcDate(86_399)).toBe('1970-01-01');
+    expect(utcDate(0)).toBe('1970-01-01');
   });
 });
 
