@@ -51,16 +51,11 @@ export function ecdsaSign(m: Pkcs11, s: Handle, key: Handle, digest: Buffer): Bu
   return rawToDer(Buffer.from(m.C_Sign(s, digest, Buffer.alloc(2 * COORD_BYTES))));
 }
 
-/** Whether the token signs P-256 ECDSA as Node verifies it. Throws when not. */
-export async function probeEcdsa(m: Pkcs11, s: Handle): Promise<void> {
-  const { privateKey, spki } = await generateEcPair(m, s, Buffer.from('kms-probe'), 'kms probe', false);
-  try {
-    const data = crypto.randomBytes(32);
-    const sig = ecdsaSign(m, s, privateKey, crypto.createHash('sha256').update(data).digest());
-    if (!crypto.verify('sha256', data, crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' }), sig)) throw new HsmMechanismError('ECDSA signs wrongly');
-  } finally {
-    m.C_DestroyObject(s, privateKey);
-  }
+/** Whether the token signs P-256 ECDSA, under a probe pair (generateEcPair, not persistent), as Node verifies it. Throws when not. */
+export function probeEcdsa(m: Pkcs11, s: Handle, pair: { privateKey: Handle; spki: Buffer }): void {
+  const data = crypto.randomBytes(32);
+  const sig = ecdsaSign(m, s, pair.privateKey, crypto.createHash('sha256').update(data).digest());
+  if (!crypto.verify('sha256', data, crypto.createPublicKey({ key: pair.spki, format: 'der', type: 'spki' }), sig)) throw new HsmMechanismError('ECDSA signs wrongly');
 }
 
 /** r || s from a DER ECDSA-Sig-Value of P-256, or null when it is not one (strict DER, short lengths). */

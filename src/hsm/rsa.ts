@@ -98,22 +98,28 @@ export function copyToToken(m: Pkcs11, s: Handle, sessionKey: Handle): Handle {
   ]);
 }
 
+/** A throwaway pair that probes try algorithms with: its private key, a session object, and the public key as SPKI DER. */
+export interface ProbePair {
+  privateKey: Handle;
+  spki: Buffer;
+}
+export const PROBE_ID = Buffer.from('kms-probe');
+
+/** A session pair whose private key can only `usage` (CKA_UNWRAP, CKA_DECRYPT or CKA_SIGN), for probes. */
+export function rsaProbePair(m: Pkcs11, s: Handle, usage: number): Promise<ProbePair> {
+  return generateRsaPair(m, s, PROBE_ID, 'kms probe', false, usage);
+}
+
 /**
  * Whether the token really unwraps with `algorithm` (mechanism lists overclaim: SoftHSM lists
- * OAEP but refuses SHA-256 with CKR_ARGUMENTS_BAD). A throwaway session pair, a random key
- * encrypted on the host as a client would, unwrapped into a session key. Throws when the
- * token refuses, so that the caller's session is discarded.
+ * OAEP but refuses SHA-256 with CKR_ARGUMENTS_BAD): a random key encrypted on the host as a
+ * client would, unwrapped into a session key under an unwrap-only probe pair. Throws when the
+ * token refuses.
  */
-export async function probeUnwrap(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm): Promise<void> {
-  const id = Buffer.from('kms-probe');
-  const { privateKey, spki } = await generateWrappingKey(m, s, id, 'kms probe', false);
-  try {
-    const { padding, oaepHash } = ALGORITHMS[algorithm];
-    const wrapped = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding, oaepHash }, crypto.randomBytes(32));
-    m.C_DestroyObject(s, unwrapAesKey(m, s, privateKey, algorithm, wrapped, id, 'kms probe'));
-  } finally {
-    m.C_DestroyObject(s, privateKey);
-  }
+export function probeUnwrap(m: Pkcs11, s: Handle, pair: ProbePair, algorithm: WrappingAlgorithm): void {
+  const { padding, oaepHash } = ALGORITHMS[algorithm];
+  const wrapped = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: pair.spki, format: 'der', type: 'spki' }), padding, oaepHash }, crypto.randomBytes(32));
+  m.C_DestroyObject(s, unwrapAesKey(m, s, pair.privateKey, algorithm, wrapped, PROBE_ID, 'kms probe'));
 }
 
 /** DigestInfo of SHA-256 (RFC 8017 9.2 note 1): CKM_RSA_PKCS signs it followed by the digest. */
@@ -157,32 +163,22 @@ export function rsaDecrypt(m: Pkcs11, s: Handle, key: Handle, algorithm: Wrappin
   }
 }
 
-/** Whether the token decrypts with `algorithm`: a session pair, a host-side encryption, a decryption checked against it. Throws when not. */
-export async function probeDecrypt(m: Pkcs11, s: Handle, algorithm: WrappingAlgorithm): Promise<void> {
-  const { privateKey, spki } = await generateRsaPair(m, s, Buffer.from('kms-probe'), 'kms probe', false, pkcs11.CKA_DECRYPT);
-  try {
-    const { padding, oaepHash } = ALGORITHMS[algorithm];
-    const secret = crypto.randomBytes(32);
-    const ct = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' }), padding, oaepHash }, secret);
-    const out = rsaDecrypt(m, s, privateKey, algorithm, ct);
-    if (out.length !== secret.length || !crypto.timingSafeEqual(out, secret)) throw new HsmMechanismError(`${algorithm} decrypts wrongly`);
-  } finally {
-    m.C_DestroyObject(s, privateKey);
-  }
+/** Whether the token decrypts with `algorithm`: a host-side encryption to a decrypt-only probe pair, its decryption checked. Throws when not. */
+export function probeDecrypt(m: Pkcs11, s: Handle, pair: ProbePair, algorithm: WrappingAlgorithm): void {
+  const { padding, oaepHash } = ALGORITHMS[algorithm];
+  const secret = crypto.randomBytes(32);
+  const ct = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: pair.spki, format: 'der', type: 'spki' }), padding, oaepHash }, secret);
+  const out = rsaDecrypt(m, s, pair.privateKey, algorithm, ct);
+  if (out.length !== secret.length || !crypto.timingSafeEqual(out, secret)) throw new HsmMechanismError(`${algorithm} decrypts wrongly`);
 }
 
-/** Whether the token signs with `algorithm` as Node verifies it. Throws when not. */
-export async function probeRsaSign(m: Pkcs11, s: Handle, algorithm: 'rsa-pss-sha256' | 'rsa-pkcs1-sha256'): Promise<void> {
-  const { privateKey, spki } = await generateRsaPair(m, s, Buffer.from('kms-probe'), 'kms probe', false, pkcs11.CKA_SIGN);
-  try {
-    const data = crypto.randomBytes(32);
-    const sig = rsaSign(m, s, privateKey, algorithm, crypto.createHash('sha256').update(data).digest());
-    const key = crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' });
-    const padding = algorithm === 'rsa-pss-sha256' ? crypto.constants.RSA_PKCS1_PSS_PADDING : crypto.constants.RSA_PKCS1_PADDING;
-    if (!crypto.verify('sha256', data, { key, padding }, sig)) throw new HsmMechanismError(`${algorithm} signs wrongly`);
-  } finally {
-    m.C_DestroyObject(s, privateKey);
-  }
+/** Whether the token signs with `algorithm`, under a sign-only probe pair, as Node verifies it. Throws when not. */
+export function probeRsaSign(m: Pkcs11, s: Handle, pair: ProbePair, algorithm: 'rsa-pss-sha256' | 'rsa-pkcs1-sha256'): void {
+  const data = crypto.randomBytes(32);
+  const sig = rsaSign(m, s, pair.privateKey, algorithm, crypto.createHash('sha256').update(data).digest());
+  const key = crypto.createPublicKey({ key: pair.spki, format: 'der', type: 'spki' });
+  const padding = algorithm === 'rsa-pss-sha256' ? crypto.constants.RSA_PKCS1_PSS_PADDING : crypto.constants.RSA_PKCS1_PADDING;
+  if (!crypto.verify('sha256', data, { key, padding }, sig)) throw new HsmMechanismError(`${algorithm} signs wrongly`);
 }
 
 /**

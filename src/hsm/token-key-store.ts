@@ -5,7 +5,7 @@ import { AsymmetricDecryptError, InvalidCiphertextError, MaterialDecryptError, U
 import { GCM_TAG_BYTES, createAesKeyFromValue, gcmDecrypt, gcmEncrypt, generateAesKey, generateRandom } from './aes';
 import { cipherFinal, cipherInit, cipherUpdate } from './cipher-stream';
 import { macFinal, macInit, macUpdate } from './mac-stream';
-import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf } from './hsm-errors';
+import { HsmDataInvalidError, HsmError, HsmObjectNotFoundError, ckrOf, translate } from './hsm-errors';
 import {
   CreatedMaterial,
   DecryptionAlgorithm,
@@ -36,9 +36,12 @@ import {
   copyToToken,
   generateRsaPair,
   generateWrappingKey,
+  PROBE_ID,
+  ProbePair,
   probeDecrypt,
   probeRsaSign,
   probeUnwrap,
+  rsaProbePair,
   rsaDecrypt,
   rsaSign,
   rsaSignMechanismType,
@@ -153,9 +156,11 @@ export class TokenKeyStore extends KeyStore {
   /** Measured once per process, on first use, as wrappingAlgorithms is. */
   signingAlgorithms(): Promise<SigningAlgorithm[]> {
     if (!this.signing) {
-      this.signing = this.probe(SIGNING_ALGORITHMS, (a) => (a === 'ecdsa-sha256' ? [pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKM_ECDSA] : [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, rsaSignMechanismType(a)]), (m, s, a) =>
-        a === 'ecdsa-sha256' ? probeEcdsa(m, s) : probeRsaSign(m, s, a),
-      );
+      const rsa = SIGNING_ALGORITHMS.filter((a): a is Exclude<SigningAlgorithm, 'ecdsa-sha256'> => a !== 'ecdsa-sha256');
+      this.signing = Promise.all([
+        this.probe(rsa, (a) => [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, rsaSignMechanismType(a)], (m, s) => rsaProbePair(m, s, pkcs11.CKA_SIGN), probeRsaSign),
+        this.probe(['ecdsa-sha256'] as const, () => [pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKM_ECDSA], (m, s) => generateEcPair(m, s, PROBE_ID, 'kms probe', false), probeEcdsa),
+      ]).then(([withRsa, withEc]) => [...withRsa, ...withEc]);
       this.signing.catch(() => (this.signing = null));
     }
     return this.signing;
@@ -163,7 +168,7 @@ export class TokenKeyStore extends KeyStore {
 
   decryptionAlgorithms(): Promise<DecryptionAlgorithm[]> {
     if (!this.decryption) {
-      this.decryption = this.probe(WRAPPING_ALGORITHMS, (a) => [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, unwrapMechanismType(a)], probeDecrypt);
+      this.decryption = this.probe(WRAPPING_ALGORITHMS, (a) => [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, unwrapMechanismType(a)], (m, s) => rsaProbePair(m, s, pkcs11.CKA_DECRYPT), probeDecrypt);
       this.decryption.catch(() => (this.decryption = null));
     }
     return this.decryption;
@@ -460,25 +465,62 @@ export class TokenKeyStore extends KeyStore {
   }
 
   private probeWrapping(): Promise<WrappingAlgorithm[]> {
-    return this.probe(WRAPPING_ALGORITHMS, (a) => [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, unwrapMechanismType(a)], probeUnwrap);
+    return this.probe(WRAPPING_ALGORITHMS, (a) => [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, unwrapMechanismType(a)], (m, s) => rsaProbePair(m, s, pkcs11.CKA_UNWRAP), probeUnwrap);
   }
 
-  /** The algorithms whose mechanisms the token lists and whose probe succeeds on it (mechanism lists overclaim). */
-  private async probe<A extends string>(algorithms: readonly A[], needs: (a: A) => number[], run: (m: Pkcs11, s: Handle, a: A) => Promise<void>): Promise<A[]> {
+  /**
+   * The algorithms whose mechanisms the token lists and whose probe succeeds on it (mechanism
+   * lists overclaim). Those listed are tried in turn under one throwaway pair (RSA-2048 pairs
+   * take the token a while); after a refusal the session may hold an unfinished operation, so
+   * the call fails (and the pool drops the session) and the rest go on with a fresh pair.
+   */
+  private async probe<A extends string>(
+    algorithms: readonly A[],
+    needs: (a: A) => number[],
+    pair: (m: Pkcs11, s: Handle) => Promise<ProbePair>,
+    run: (m: Pkcs11, s: Handle, pair: ProbePair, a: A) => void,
+  ): Promise<A[]> {
     const found: A[] = [];
-    for (const algorithm of algorithms) {
-      if (!needs(algorithm).every((mech) => this.token.supports(mech))) continue;
-      // One call per algorithm: the pool discards the session of a refused one.
-      const works = await this.token.exec((m, s) => run(m, s, algorithm)).then(
-        () => true,
-        (e) => {
-          if (e instanceof HsmError) return false;
+    let todo = algorithms.filter((a) => needs(a).every((mech) => this.token.supports(mech)));
+    while (todo.length > 0) {
+      const tried = todo;
+      todo = await this.token
+        .exec(async (m, s) => {
+          const p = await pair(m, s);
+          try {
+            for (const [i, a] of tried.entries()) {
+              try {
+                run(m, s, p, a);
+              } catch (e) {
+                if (!(translate(e) instanceof HsmError)) throw e;
+                throw new ProbeRefused(tried.slice(i + 1));
+              }
+              found.push(a);
+            }
+            return [];
+          } finally {
+            try {
+              m.C_DestroyObject(s, p.privateKey);
+            } catch {
+              // A session object: it goes with the session, which the pool drops after a refusal.
+            }
+          }
+        })
+        .catch((e: unknown) => {
+          if (e instanceof ProbeRefused) return e.rest as A[];
+          // The pair itself could not be made: none of these work here.
+          if (e instanceof HsmError) return [];
           throw e;
-        },
-      );
-      if (works) found.push(algorithm);
+        });
     }
     return found;
+  }
+}
+
+/** A probe's refusal of one algorithm, carrying those still to try (with a fresh pair, in a fresh session). */
+class ProbeRefused extends Error {
+  constructor(readonly rest: string[]) {
+    super('the token refused a probed algorithm');
   }
 }
 
