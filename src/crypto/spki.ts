@@ -1,4 +1,5 @@
 import { InvalidParameterError } from '../common/domain-errors';
+import { STRICT_BASE64 } from '../common/base64';
 
 /**
  * A PEM SubjectPublicKeyInfo (RFC 5280), split into its parts. Node's KeyObject cannot be
@@ -16,7 +17,6 @@ export interface Spki {
 }
 
 const PEM = /^-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]*)-----END PUBLIC KEY-----$/;
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const SEQUENCE = 0x30;
 const BIT_STRING = 0x03;
 const OID = 0x06;
@@ -49,7 +49,7 @@ const malformed = (field: string) => new InvalidParameterError(field, (n) => `${
 export function parseSpkiPem(pem: string, field: string): Spki {
   const m = PEM.exec(pem.trim());
   const body = m?.[1].replace(/\s+/g, '') ?? '';
-  if (!m || body === '' || !B64.test(body)) throw new InvalidParameterError(field, (n) => `${n(field)} must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----)`);
+  if (!m || body === '' || !STRICT_BASE64.test(body)) throw new InvalidParameterError(field, (n) => `${n(field)} must be a PEM public key (-----BEGIN PUBLIC KEY----- ... -----END PUBLIC KEY-----)`);
   const der = Buffer.from(body, 'base64');
   const outer = readTlv(der, 0, field);
   if (outer.tag !== SEQUENCE || outer.end !== der.length) throw malformed(field);

@@ -6,9 +6,9 @@ import { KEY_ID_OUT, obj, str } from '../answers';
 import { ENCRYPTION_CONTEXT, KEY_ID, SEQUENCE, Values } from '../fields';
 import { huaweiError } from '../huawei-error';
 import { RouteDef } from '../route';
+import { STRICT_BASE64 } from '../../../common/base64';
 
 const HEX = /^(?:[0-9a-fA-F]{2})+$/;
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const DIGEST_BYTES = 32;
 
 /** The core takes the encryption context as JSON text; an absent one is none. */
@@ -175,7 +175,7 @@ export function cryptoRoutes(cryptoService: CryptoService): RouteDef[] {
       answer: obj({ key_id: KEY_ID_OUT, plain_text: str('The data as UTF-8 text.'), plain_text_base64: str('The data, base64.') }),
       rateLimit: 300,
       fields: {
-        cipher_text: { type: 'string', required: true, min: 4, max: 5648, pattern: B64, code: 'badCipherText', description: 'The cipher_text of encrypt-data, base64.' },
+        cipher_text: { type: 'string', required: true, min: 4, max: 5648, pattern: STRICT_BASE64, code: 'badCipherText', description: 'The cipher_text of encrypt-data, base64.' },
         encryption_context: ENCRYPTION_CONTEXT,
         sequence: SEQUENCE,
       },

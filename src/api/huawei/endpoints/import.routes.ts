@@ -5,8 +5,7 @@ import { KEY_ID, SEQUENCE } from '../fields';
 import { huaweiError } from '../huawei-error';
 import { WRAPPING_ALGORITHM_NAMES, WRAPPING_KEY_SPEC, wrappingAlgorithmOf } from '../key-rules';
 import { RouteDef } from '../route';
-
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { STRICT_BASE64 } from '../../../common/base64';
 
 /**
  * BYOK for keys created with origin "external": import parameters, key material, and its
@@ -48,7 +47,7 @@ export function importRoutes(imports: ImportService, keys: KeysService): RouteDe
       fields: {
         key_id: KEY_ID,
         import_token: { type: 'string', required: true, min: 1, max: 6144, pattern: /^[0-9a-zA-Z+/=]+$/, code: 'badImportToken', description: 'The import token of get-parameters-for-import (base64).' },
-        encrypted_key_material: { type: 'string', required: true, min: 344, max: 360, pattern: B64, description: 'The wrapped material, base64.' },
+        encrypted_key_material: { type: 'string', required: true, min: 344, max: 360, pattern: STRICT_BASE64, description: 'The wrapped material, base64.' },
         expiration_time: { type: 'uint', min: 0, max: 2_147_443_200, code: 'badExpiration', description: 'Unix seconds when the material is deleted; absent or 0: never.' },
         sequence: SEQUENCE,
       },

@@ -3,8 +3,7 @@ import { TencentError } from '../tencent-error';
 import { ActionDef } from './action';
 import { Log } from '../../../common/logger';
 import { wrappingAlgorithmName, wrappingAlgorithmOf, wrappingKeySpecOf } from '../key-rules';
-
-const B64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+import { STRICT_BASE64 } from '../../../common/base64';
 
 /** The operator learns, once per process and in this API's names, what clients may ask for. */
 let reported = false;
@@ -36,7 +35,7 @@ export function importActions(imports: ImportService): ActionDef[] {
         const keyId = params.str('KeyId', true);
         const material = params.str('EncryptedKeyMaterial', true);
         // Strict base64: Node's decoder silently skips invalid characters.
-        if (!B64.test(material)) throw new TencentError('InvalidParameter', 'EncryptedKeyMaterial is not valid base64');
+        if (!STRICT_BASE64.test(material)) throw new TencentError('InvalidParameter', 'EncryptedKeyMaterial is not valid base64');
         await imports.importMaterial(principal, { keyId, wrapped: Buffer.from(material, 'base64'), importToken: params.str('ImportToken', true), validTo: params.uint('ValidTo', 0)! });
         return {};
       },
