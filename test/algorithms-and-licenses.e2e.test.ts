@@ -88,11 +88,11 @@ describe("a fresh service's first ListAlgorithms", () => {
   });
 });
 
-describe('a token that lists RSA-PSS but refuses to sign with it', () => {
+describe('a token that lists RSA-PSS signing and P-256 pairs but refuses them', () => {
   let token: UnpluggableToken;
   let kms: KmsService;
   beforeAll(async () => {
-    token = unpluggableToken('kms-no-pss', 500, pkcs11.CKM_RSA_PKCS_PSS);
+    token = unpluggableToken('kms-no-pss', 500, { sign: pkcs11.CKM_RSA_PKCS_PSS, keyPair: pkcs11.CKM_EC_KEY_PAIR_GEN });
     kms = await KmsService.start({ env: { KMS_HSM_PROFILE: token.profile, KMS_HSM_PIN: UNPLUGGABLE_PIN } });
   }, 60_000);
   afterAll(async () => {
@@ -103,7 +103,9 @@ describe('a token that lists RSA-PSS but refuses to sign with it', () => {
   it('is measured algorithm by algorithm: PKCS#1 v1.5 signing, probed after the refusal, still works', async () => {
     const c = kmsClient(kms.endpoint, await kms.createAccount('no-pss'));
     const r = await c.ListAlgorithms();
-    expect(r.AsymmetricSignVerifyAlgorithms!.map((a) => a.KeyUsage)).toEqual(['ASYMMETRIC_SIGN_VERIFY_RSA_2048', 'ASYMMETRIC_SIGN_VERIFY_ECC']);
+    // No P-256 pair could be made for the probe: ECC keys are not offered.
+    expect(r.AsymmetricSignVerifyAlgorithms!.map((a) => a.KeyUsage)).toEqual(['ASYMMETRIC_SIGN_VERIFY_RSA_2048']);
+    expect(await codeOf(c.CreateKey({ Alias: 'ecc-signer', KeyUsage: 'ASYMMETRIC_SIGN_VERIFY_ECC' }))).toBe('UnsupportedOperation.UnsupportedKeyUsageInCurrentRegion');
     const { KeyId } = await c.CreateKey({ Alias: 'rsa-signer', KeyUsage: 'ASYMMETRIC_SIGN_VERIFY_RSA_2048' });
     const Message = Buffer.from('probed').toString('base64');
     const { Signature } = await c.SignByAsymmetricKey({ KeyId: KeyId!, Algorithm: 'RSA_PKCS1_SHA_256', Message });

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as pkcs11 from 'pkcs11js';
 import { HsmDataInvalidError, HsmMechanismError } from './hsm-errors';
-import { TemplateAdapter, asIs, generatePair, off, privateKeyTemplate, publicKeyTemplate } from './key-pair';
+import { PROBE_ID, ProbePair, TemplateAdapter, asIs, generatePair, off, privateKeyTemplate, publicKeyTemplate } from './key-pair';
 import { SHA256_BYTES, verifyWith } from './rsa';
 import { Handle, Pkcs11 } from './token';
 
@@ -51,8 +51,13 @@ export function ecdsaSign(m: Pkcs11, s: Handle, key: Handle, digest: Buffer): Bu
   return rawToDer(Buffer.from(m.C_Sign(s, digest, Buffer.alloc(2 * COORD_BYTES))));
 }
 
-/** Whether the token signs P-256 ECDSA, under a probe pair (generateEcPair, not persistent), as Node verifies it. Throws when not. */
-export function probeEcdsa(m: Pkcs11, s: Handle, pair: { privateKey: Handle; spki: Buffer }): void {
+/** A P-256 session pair that can only sign, for probes. */
+export function ecProbePair(m: Pkcs11, s: Handle): Promise<ProbePair> {
+  return generateEcPair(m, s, PROBE_ID, 'kms probe', false);
+}
+
+/** Whether the token signs P-256 ECDSA, under a probe pair, as Node verifies it. Throws when not. */
+export function probeEcdsa(m: Pkcs11, s: Handle, pair: ProbePair): void {
   const data = crypto.randomBytes(32);
   const sig = ecdsaSign(m, s, pair.privateKey, crypto.createHash('sha256').update(data).digest());
   if (!crypto.verify('sha256', data, crypto.createPublicKey({ key: pair.spki, format: 'der', type: 'spki' }), sig)) throw new HsmMechanismError('ECDSA signs wrongly');

@@ -14,6 +14,13 @@ export const PRIVATE_USAGES = [pkcs11.CKA_DECRYPT, pkcs11.CKA_UNWRAP, pkcs11.CKA
 export type TemplateAdapter = (template: pkcs11.Template) => pkcs11.Template;
 export const asIs: TemplateAdapter = (t) => t;
 
+/** A throwaway pair that probes try algorithms with: its private key, a session object, and the public key as SPKI DER. */
+export interface ProbePair {
+  privateKey: Handle;
+  spki: Buffer;
+}
+export const PROBE_ID = Buffer.from('kms-probe');
+
 /** Attributes set to false. */
 export const off = (...types: number[]): pkcs11.Template => types.map((type) => ({ type, value: false }));
 

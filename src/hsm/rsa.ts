@@ -4,7 +4,7 @@ import { aesKeyTemplate } from './aes';
 import { HsmDataInvalidError, HsmMechanismError, ckrOf } from './hsm-errors';
 import { WrappingAlgorithm } from './key-store';
 import { Handle, Pkcs11 } from './token';
-import { TemplateAdapter, asIs, generatePair, off, privateKeyTemplate, publicKeyTemplate } from './key-pair';
+import { PROBE_ID, ProbePair, TemplateAdapter, asIs, generatePair, off, privateKeyTemplate, publicKeyTemplate } from './key-pair';
 
 /** RSA family: the wrapping key pairs of imported material and unwrapping into AES keys; asymmetric CMKs' pairs, signing and decryption; all inside the token. */
 
@@ -97,13 +97,6 @@ export function copyToToken(m: Pkcs11, s: Handle, sessionKey: Handle): Handle {
     { type: pkcs11.CKA_MODIFIABLE, value: false },
   ]);
 }
-
-/** A throwaway pair that probes try algorithms with: its private key, a session object, and the public key as SPKI DER. */
-export interface ProbePair {
-  privateKey: Handle;
-  spki: Buffer;
-}
-export const PROBE_ID = Buffer.from('kms-probe');
 
 /** A session pair whose private key can only `usage` (CKA_UNWRAP, CKA_DECRYPT or CKA_SIGN), for probes. */
 export function rsaProbePair(m: Pkcs11, s: Handle, usage: number): Promise<ProbePair> {

@@ -25,7 +25,7 @@ import {
   WRAPPING_ALGORITHMS,
   WrappingAlgorithm,
 } from './key-store';
-import { ecdsaSign, ecdsaVerify, generateEcPair, probeEcdsa } from './ecc';
+import { ecProbePair, ecdsaSign, ecdsaVerify, generateEcPair, probeEcdsa } from './ecc';
 import { createHmacKeyFromValue, generateHmacKey, hmacSign, hmacVerify } from './hmac';
 import { generateSm2Pair, sm2Decrypt, sm2Sign } from './sm2';
 import { Sm2Ciphertext } from './sm2-encoding';
@@ -36,8 +36,6 @@ import {
   copyToToken,
   generateRsaPair,
   generateWrappingKey,
-  PROBE_ID,
-  ProbePair,
   probeDecrypt,
   probeRsaSign,
   probeUnwrap,
@@ -51,7 +49,7 @@ import {
   unwrapMechanismType,
 } from './rsa';
 import { Handle, Pkcs11, Token } from './token';
-import { TemplateAdapter, asIs } from './key-pair';
+import { ProbePair, TemplateAdapter, asIs } from './key-pair';
 import { KeyStorageMode, WrappedMaterial } from './wrapped-material';
 import { isPendingKekId, ulong, wrappable } from './wrapping';
 
@@ -159,7 +157,7 @@ export class TokenKeyStore extends KeyStore {
       const rsa = SIGNING_ALGORITHMS.filter((a): a is Exclude<SigningAlgorithm, 'ecdsa-sha256'> => a !== 'ecdsa-sha256');
       this.signing = Promise.all([
         this.probe(rsa, (a) => [pkcs11.CKM_RSA_PKCS_KEY_PAIR_GEN, rsaSignMechanismType(a)], (m, s) => rsaProbePair(m, s, pkcs11.CKA_SIGN), probeRsaSign),
-        this.probe(['ecdsa-sha256'] as const, () => [pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKM_ECDSA], (m, s) => generateEcPair(m, s, PROBE_ID, 'kms probe', false), probeEcdsa),
+        this.probe(['ecdsa-sha256'] as const, () => [pkcs11.CKM_EC_KEY_PAIR_GEN, pkcs11.CKM_ECDSA], ecProbePair, probeEcdsa),
       ]).then(([withRsa, withEc]) => [...withRsa, ...withEc]);
       this.signing.catch(() => (this.signing = null));
     }

@@ -1,8 +1,9 @@
 /*
  * A test-only PKCS#11 module that stands in front of a real one (UNPLUG_REAL_MODULE) and
  * answers CKR_DEVICE_REMOVED while the file named by UNPLUG_FILE exists: a token that can
- * be pulled out and plugged back in. With UNPLUG_REFUSE_SIGN (a mechanism number), C_SignInit
- * refuses that mechanism though the real module lists it: a token whose list overclaims. (p11-kit server would do, but Debian 12's p11-kit
+ * be pulled out and plugged back in. With UNPLUG_REFUSE_SIGN or UNPLUG_REFUSE_KEY_PAIR (a
+ * mechanism number), C_SignInit or C_GenerateKeyPair refuses that mechanism though the real
+ * module lists it: a token whose list overclaims. (p11-kit server would do, but Debian 12's p11-kit
  * 0.24.1 does not forward CKM_AES_GCM.)
  */
 #include <dlfcn.h>
@@ -41,11 +42,19 @@ static CK_RV w_DecryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HA
 static CK_RV w_Decrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol) { GUARD return real->C_Decrypt(h, d, dl, o, ol); }
 static CK_RV w_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR k) { GUARD return real->C_GenerateKey(h, m, t, n, k); }
 static CK_RV w_GenerateRandom(CK_SESSION_HANDLE h, CK_BYTE_PTR b, CK_ULONG l) { GUARD return real->C_GenerateRandom(h, b, l); }
+static int refused(const char *variable, CK_MECHANISM_PTR m) {
+  const char *v = getenv(variable);
+  return v && m && m->mechanism == strtoul(v, NULL, 0);
+}
 static CK_RV w_SignInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) {
   GUARD
-  const char *refused = getenv("UNPLUG_REFUSE_SIGN");
-  if (refused && m && m->mechanism == strtoul(refused, NULL, 0)) return CKR_MECHANISM_INVALID;
+  if (refused("UNPLUG_REFUSE_SIGN", m)) return CKR_MECHANISM_INVALID;
   return real->C_SignInit(h, m, k);
+}
+static CK_RV w_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR pub, CK_ULONG npub, CK_ATTRIBUTE_PTR priv, CK_ULONG npriv, CK_OBJECT_HANDLE_PTR pubKey, CK_OBJECT_HANDLE_PTR privKey) {
+  GUARD
+  if (refused("UNPLUG_REFUSE_KEY_PAIR", m)) return CKR_MECHANISM_INVALID;
+  return real->C_GenerateKeyPair(h, m, pub, npub, priv, npriv, pubKey, privKey);
 }
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
@@ -69,6 +78,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
     mine.C_GenerateKey = w_GenerateKey;
     mine.C_GenerateRandom = w_GenerateRandom;
     mine.C_SignInit = w_SignInit;
+    mine.C_GenerateKeyPair = w_GenerateKeyPair;
   }
   *out = &mine;
   return CKR_OK;
