@@ -48,7 +48,7 @@ interface Batch {
  * every FLUSH_MS (or at BATCH records) the queue is written in one transaction, and the new
  * head sealed with a MAC from the token in that same transaction. Chaining as records come
  * spreads the hashing over the requests: chaining a batch at once held a busy event loop for
- * 5-10 ms every flush. A batch that fails is
+ * 4-12 ms every flush. A batch that fails is
  * retried as it was, so nothing accepted is lost and no sequence number is skipped. On SQLite,
  * whose driver is synchronous, large batches are written by a thread of their own
  * (SqliteAuditWriter), so that the serving event loop does not wait on the INSERT or the lock.
