@@ -219,10 +219,12 @@ describe('LastUsedAt', () => {
     // A minute on, the next use is recorded.
     setClock(61);
     await sleep(300);
+    // The use's own time, not the poll's: the background write may take seconds on a loaded machine.
+    const usedAt = Math.floor(Date.now() / 1000) + 61;
     expect(await onB(root)).toBe('OK');
     const later = await changed(root, first);
     expect(later! - first!).toBeGreaterThanOrEqual(60);
-    expect(Math.abs(later! - (Math.floor(Date.now() / 1000) + 61))).toBeLessThanOrEqual(3);
+    expect(Math.abs(later! - usedAt)).toBeLessThanOrEqual(2);
   });
 });
 
