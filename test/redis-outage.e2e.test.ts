@@ -28,7 +28,7 @@ afterAll(async () => {
   await redis?.destroy();
 });
 
-/** GetRegions from 8 loops over both instances for `ms`: what was accepted, refused, or anything else. */
+/** GetRegions from 12 loops over both instances for `ms`: what was accepted, refused, or anything else. */
 async function load(ms: number): Promise<{ accepted: number; refused: number; other: string[] }> {
   const r = { accepted: 0, refused: 0, other: [] as string[] };
   const end = Date.now() + ms;
@@ -40,7 +40,7 @@ async function load(ms: number): Promise<{ accepted: number; refused: number; ot
       else r.other.push(code);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, (_, i) => loop(i)));
+  await Promise.all(Array.from({ length: 12 }, (_, i) => loop(i)));
   return r;
 }
 
@@ -54,9 +54,11 @@ it('shares the rate counters in Redis, counts per instance while Redis is down, 
   await redis.stop('SIGKILL');
   const down = await load(2000);
   expect(down.other).toEqual([]);
-  expect(down.refused).toBeGreaterThan(50); // not open
-  expect(down.accepted).toBeGreaterThanOrEqual(60); // not closed: each instance allows 20/s
+  // Not open: the instances' own limits (20/s each, at most 100 in 2 s with the window's edges)
+  // refuse the rest, however many a loaded machine gets through. Not closed: each allows 20/s.
+  expect(down.refused).toBeGreaterThan(0);
   expect(down.accepted).toBeLessThanOrEqual(100);
+  expect(down.accepted).toBeGreaterThanOrEqual(60);
   for (const s of [a, b]) expect(s.logs).toMatch(/rate-limit counters unreachable in Redis; counting in this instance/);
 
   await redis.start();
