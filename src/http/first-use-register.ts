@@ -93,62 +93,6 @@ export class MemoryFirstUseRegister implements FirstUseRegister {
 }
 
 /**
- * The (value, tag) pairs this process saw a shared register accept, until the values expire.
- * A register accepts a tag it once accepted for a value again, from any address, until the
- * value expires; so a repeat (an SDK's retry, a client polling with the same signed body, a
- * benchmark resending one request) is answered here as the register would answer it, without
- * the round trip to the cluster primary or to Redis. Only the last tag of each value is kept,
- * and at most `max` values: anything else is asked as before.
- */
-export class RememberedRepeats implements FirstUseRegister {
-  private readonly bySecond = new Map<number, Map<string, string>>();
-  private size = 0;
-  private sweptAt = 0;
-
-  constructor(
-    private readonly register: FirstUseRegister,
-    private readonly max = 100_000,
-  ) {}
-
-  claim(use: Use): Promise<Verdict> {
-    const now = Date.now();
-    const second = Math.ceil(use.expiresAt / 1000);
-    if (use.tag !== '' && second * 1000 > now && this.bySecond.get(second)?.get(use.key) === use.tag) return ACCEPTED;
-    return this.register.claim(use).then((verdict) => {
-      if (verdict === 'accepted' && use.tag !== '') this.remember(use.key, use.tag, second, Date.now());
-      return verdict;
-    });
-  }
-
-  close(): void {
-    this.register.close?.();
-  }
-
-  private remember(key: string, tag: string, second: number, now: number): void {
-    this.sweep(now);
-    let group = this.bySecond.get(second);
-    if (!group?.has(key)) {
-      if (this.size >= this.max) return;
-      this.size++;
-    }
-    if (!group) this.bySecond.set(second, (group = new Map()));
-    group.set(key, tag);
-  }
-
-  private sweep(now: number): void {
-    if (now - this.sweptAt < 1000) return;
-    this.sweptAt = now;
-    for (const [second, group] of this.bySecond) {
-      if (second * 1000 > now) continue;
-      this.size -= group.size;
-      this.bySecond.delete(second);
-    }
-  }
-}
-
-const ACCEPTED: Promise<Verdict> = Promise.resolve('accepted');
-
-/**
  * For the workers of one instance: the cluster's primary keeps the register and each worker
  * asks it over the IPC channel (claims batched per turn of the event loop: PrimaryChannel).
  * A primary that does not answer within a second is replaced by a register in the worker

@@ -1,13 +1,12 @@
 import { Inject, Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
 import cluster from 'node:cluster';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
-import { ClusterFirstUseRegister, FirstUseRegister, MemoryFirstUseRegister, RedisFirstUseRegister, RememberedRepeats, Use, Verdict } from './first-use-register';
+import { ClusterFirstUseRegister, FirstUseRegister, MemoryFirstUseRegister, RedisFirstUseRegister, Use, Verdict } from './first-use-register';
 
 /**
  * The process's one first-use register of request signatures, which every face claims in
  * (each under keys of its own): the cluster primary's for the workers of an instance, Redis's
- * (KMS_REDIS_URL) across instances, with the repeats this process saw accepted remembered
- * (RememberedRepeats). One per process, as the workers' claims are matched to
+ * (KMS_REDIS_URL) across instances. One per process, as the workers' claims are matched to
  * the primary's replies by a counter of the register's.
  */
 @Injectable()
@@ -16,9 +15,7 @@ export class SharedFirstUseRegister implements FirstUseRegister, OnApplicationSh
 
   constructor(@Inject(KMS_CONFIG) cfg: KmsConfig) {
     const instance = cluster.isWorker ? new ClusterFirstUseRegister() : new MemoryFirstUseRegister(cfg.signatureRegisterEntries);
-    const shared = cfg.redisUrl ? new RedisFirstUseRegister(cfg.redisUrl, instance) : instance;
-    // A register in another process: repeats are answered from this one's memory.
-    this.register = shared instanceof MemoryFirstUseRegister ? shared : new RememberedRepeats(shared);
+    this.register = cfg.redisUrl ? new RedisFirstUseRegister(cfg.redisUrl, instance) : instance;
   }
 
   claim(use: Use): Promise<Verdict> {

@@ -1,4 +1,4 @@
-import { FirstUseRegister, MemoryFirstUseRegister, RememberedRepeats, SWAP_WINDOW_MS, Use, Verdict } from '../../src/http/first-use-register';
+import { MemoryFirstUseRegister, SWAP_WINDOW_MS, Use } from '../../src/http/first-use-register';
 
 /** The register's rule, on a fake clock (the e2e tests drive it through the service). */
 
@@ -47,67 +47,4 @@ it('judges every later use of an untagged value by the address and time of the f
   expect(r.claimNow(use('s', '', '10.0.0.2'), T0 + 20)).toBe('refused');
   expect(r.claimNow(use('s', ''), T0 + SWAP_WINDOW_MS)).toBe('accepted');
   expect(r.claimNow(use('s', ''), T0 + SWAP_WINDOW_MS + 1)).toBe('refused');
-});
-
-describe('RememberedRepeats', () => {
-  /** The shared register, counting the claims that reach it. */
-  class Counted implements FirstUseRegister {
-    readonly register = new MemoryFirstUseRegister();
-    asked = 0;
-    claim(u: Use): Promise<Verdict> {
-      this.asked++;
-      return this.register.claim(u);
-    }
-  }
-
-  beforeEach(() => {
-    jest.useFakeTimers({ now: T0 });
-  });
-  afterEach(() => {
-    jest.useRealTimers();
-  });
-
-  it('answers a repeat of an accepted tag itself, from any address, and asks about anything else', async () => {
-    const shared = new Counted();
-    const r = new RememberedRepeats(shared);
-    expect(await r.claim(use('s', 'Encrypt'))).toBe('accepted');
-    expect(await r.claim(use('s', 'Encrypt'))).toBe('accepted');
-    expect(await r.claim(use('s', 'Encrypt', '10.0.0.2'))).toBe('accepted');
-    expect(shared.asked).toBe(1);
-    // Another tag is the register's to judge, and so is its refusal, every time.
-    jest.setSystemTime(T0 + SWAP_WINDOW_MS + 1);
-    expect(await r.claim(use('s', 'Decrypt'))).toBe('refused');
-    expect(await r.claim(use('s', 'Decrypt'))).toBe('refused');
-    expect(shared.asked).toBe(3);
-    // Untagged values are judged by address and time: never answered here.
-    await r.claim(use('u', ''));
-    await r.claim(use('u', ''));
-    expect(shared.asked).toBe(5);
-  });
-
-  it('forgets a value when it expires', async () => {
-    const shared = new Counted();
-    const r = new RememberedRepeats(shared);
-    await r.claim(use('s', 'Encrypt', undefined, T0 + 5_000));
-    jest.setSystemTime(T0 + 4_999);
-    await r.claim(use('s', 'Encrypt', undefined, T0 + 5_000));
-    expect(shared.asked).toBe(1);
-    jest.setSystemTime(T0 + 5_000);
-    await r.claim(use('s', 'Encrypt', undefined, T0 + 5_000));
-    expect(shared.asked).toBe(2);
-  });
-
-  it('remembers at most its maximum of values, and room comes back as they expire', async () => {
-    const shared = new Counted();
-    const r = new RememberedRepeats(shared, 1);
-    await r.claim(use('a', 'x', undefined, T0 + 5_000));
-    await r.claim(use('b', 'x'));
-    await r.claim(use('a', 'x', undefined, T0 + 5_000));
-    await r.claim(use('b', 'x'));
-    expect(shared.asked).toBe(3);
-    jest.setSystemTime(T0 + 6_000);
-    await r.claim(use('b', 'x'));
-    await r.claim(use('b', 'x'));
-    expect(shared.asked).toBe(4);
-  });
 });
