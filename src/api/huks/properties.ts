@@ -1,4 +1,5 @@
 import { huksError } from './huks-error';
+import { decodeStrictBase64 } from '../../common/base64';
 
 /** HuksTagType: the top four bits of a tag fix its value's JSON form. */
 export const TAG_TYPE = { INT: 1, UINT: 2, ULONG: 3, BOOL: 4, BYTES: 5 } as const;
@@ -48,21 +49,12 @@ export class Properties {
   }
 }
 
-/**
- * Standard base64 with padding, or 401. Node's decoder skips characters outside the alphabet
- * and reads the URL-safe one too, so a string is strict base64 when it decodes to exactly the
- * bytes its length promises and has neither `-` nor `_`: checked without a pass of a regular
- * expression over megabytes.
- */
+/** Standard base64 with padding (decodeStrictBase64), or 401; larger than `max` bytes, TooLarge. */
 export function base64(s: unknown, what: string, max: number): Buffer {
   if (typeof s !== 'string' || s.length % 4 !== 0) throw huksError('InvalidArgument', `${what} must be standard base64`);
   if ((s.length / 4) * 3 > max + 2) throw huksError('TooLarge', `${what} is larger than ${max} bytes`);
-  const b = Buffer.from(s, 'base64');
-  const padding = s.endsWith('==') ? 2 : s.endsWith('=') ? 1 : 0;
-  if (b.length !== (s.length / 4) * 3 - padding || s.includes('-') || s.includes('_')) {
-    b.fill(0);
-    throw huksError('InvalidArgument', `${what} must be standard base64`);
-  }
+  const b = decodeStrictBase64(s);
+  if (!b) throw huksError('InvalidArgument', `${what} must be standard base64`);
   if (b.length > max) throw huksError('TooLarge', `${what} is larger than ${max} bytes`);
   return b;
 }
