@@ -166,6 +166,12 @@ describe('a signed X-TC-Action', () => {
     expect(await state()).toBe('Enabled');
   });
 
+  it('also from clients that sign the values as sent, not lower-cased as the document says', async () => {
+    const req = signTc3(kms.endpoint, cred, { action: 'DescribeKey', body: JSON.stringify({ KeyId: keyId }), signHeaders: ['x-tc-action'], valuesAsSent: true });
+    ok(await send(req));
+    expect((await send(withAction(req, 'DisableKey'))).code).toBe(SIG);
+  });
+
   it('also when X-TC-Action is sent in another case than signed (values are signed lower-cased)', async () => {
     const req = signed('DescribeKey', JSON.stringify({ KeyId: keyId }));
     expect((await send(withAction(req, 'describekey'))).code).toBe('InvalidAction');

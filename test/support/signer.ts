@@ -26,6 +26,8 @@ export interface Tc3Options {
   extraHeaders?: Record<string, string>;
   /** Headers to sign besides content-type and host (lower-case names), with lower-cased values as the document says. */
   signHeaders?: string[];
+  /** Sign those headers' values as sent rather than lower-cased, as some clients do. */
+  valuesAsSent?: boolean;
 }
 
 export function signTc3(endpoint: string, cred: Pick<Credential, 'SecretId' | 'SecretKey'>, o: Tc3Options): { url: string; init: RequestInit } {
@@ -46,7 +48,7 @@ export function signTc3(endpoint: string, cred: Pick<Credential, 'SecretId' | 'S
   if (o.region !== null) headers['X-TC-Region'] = o.region ?? 'ap-guangzhou';
   const value = (name: string) => Object.entries(headers).find(([k]) => k.toLowerCase() === name)?.[1] ?? '';
   const signed = ['content-type', 'host', ...(o.signHeaders ?? [])].sort();
-  const canonicalHeaders = signed.map((h) => (h === 'content-type' ? `${h}:${contentType}\n` : h === 'host' ? `${h}:${host}\n` : `${h}:${value(h).toLowerCase()}\n`)).join('');
+  const canonicalHeaders = signed.map((h) => (h === 'content-type' ? `${h}:${contentType}\n` : h === 'host' ? `${h}:${host}\n` : `${h}:${o.valuesAsSent ? value(h) : value(h).toLowerCase()}\n`)).join('');
   const canonical = [method, '/', query, canonicalHeaders, signed.join(';'), sha256(body)].join('\n');
   const scope = `${date}/${service}/tc3_request`;
   const toSign = ['TC3-HMAC-SHA256', String(ts), scope, sha256(canonical)].join('\n');

@@ -104,11 +104,12 @@ export class Authenticator {
     const key = cached ?? tc3SigningKey(cred.secretKey, auth.date, auth.service);
     const payloadHash = sha256hex(body);
     // Clients differ on the host they sign (with or without the port) and on whether header
-    // values are lower-cased; try the SDK's form first, the others only on a mismatch.
+    // values are lower-cased: try the SDK's host and the documented lower-cased values first
+    // (a client that signs X-TC-Action signs `encrypt`), the others only on a mismatch.
     for (const host of hostCandidates(call.headers.host, false)) {
       const asSent = auth.signedHeaders.map((h) => `${h}:${(h === 'host' ? host : String(call.headers[h] ?? '')).trim()}\n`).join('');
       const lowered = asSent.toLowerCase();
-      for (const canonicalHeaders of lowered === asSent ? [asSent] : [asSent, lowered]) {
+      for (const canonicalHeaders of lowered === asSent ? [asSent] : [lowered, asSent]) {
         const sig = tc3Signature(
           key,
           { method: call.method, path: call.path, rawQuery: call.rawQuery, canonicalHeaders, signedHeaders: auth.signedHeaders.join(';'), payload: body, timestamp: call.timestamp, date: auth.date, service: auth.service },
