@@ -21,14 +21,15 @@ export interface EncryptTarget {
  * A TC3-signed call of `action` with `params`. Signs at `timestamp` (now by default): TC3 has
  * no nonce, so the request stays valid for 5 minutes around it; sign again per run.
  */
-export function signedAction(t: Omit<EncryptTarget, 'keyId'>, action: string, params: Record<string, unknown>, timestamp?: number): SignedRequest {
+export function signedAction(t: Omit<EncryptTarget, 'keyId'>, action: string, params: Record<string, unknown>, timestamp?: number, bindAction = false): SignedRequest {
   const body = JSON.stringify(params);
-  const headers = signPost({ secretId: t.credential.SecretId, secretKey: t.credential.SecretKey, endpoint: t.endpoint, action, version: API_VERSION, region: REGION, body, timestamp });
+  const headers = signPost({ secretId: t.credential.SecretId, secretKey: t.credential.SecretKey, endpoint: t.endpoint, action, version: API_VERSION, region: REGION, body, timestamp, bindAction });
   return { url: `http://${t.endpoint}/`, headers, body };
 }
 
-export function signedEncrypt(t: EncryptTarget, plaintextB64: string, timestamp?: number): SignedRequest {
-  return signedAction(t, 'Encrypt', { KeyId: t.keyId, Plaintext: plaintextB64 }, timestamp);
+/** With `bindAction`, X-TC-Action and X-TC-Region are signed too, so the service makes no claim for the signature. */
+export function signedEncrypt(t: EncryptTarget, plaintextB64: string, timestamp?: number, bindAction = false): SignedRequest {
+  return signedAction(t, 'Encrypt', { KeyId: t.keyId, Plaintext: plaintextB64 }, timestamp, bindAction);
 }
 
 export interface EncryptAnswer {

@@ -8,6 +8,8 @@ import * as crypto from 'node:crypto';
  */
 
 const SIGNED_HEADERS = 'content-type;host';
+/** What a client signs that binds the signature to the action and region (the service then claims nothing). */
+const BOUND_SIGNED_HEADERS = 'content-type;host;x-tc-action;x-tc-region';
 const AUTH_RE = /^TC3-HMAC-SHA256 Credential=([^/\s,]+)\/(\d{4}-\d{2}-\d{2})\/([^/\s,]+)\/tc3_request, ?SignedHeaders=([a-z0-9;_-]+), ?Signature=([0-9a-f]{64})$/;
 export const MAX_CLOCK_SKEW_SECONDS = 300;
 
@@ -28,10 +30,14 @@ interface Canonical {
   payload: Buffer | string;
   timestamp: number;
   service: string;
+  /** Also signs X-TC-Action and X-TC-Region, with these values. */
+  bound?: { action: string; region: string };
 }
 
 function signature(key: Buffer, c: Canonical): Buffer {
-  const canonicalRequest = `${c.method}\n${c.path}\n${c.query}\ncontent-type:${c.contentType}\nhost:${c.host}\n\n${SIGNED_HEADERS}\n${sha256hex(c.payload)}`;
+  // Header values lower-cased, as the document says.
+  const bound = c.bound ? `x-tc-action:${c.bound.action.toLowerCase()}\nx-tc-region:${c.bound.region.toLowerCase()}\n` : '';
+  const canonicalRequest = `${c.method}\n${c.path}\n${c.query}\ncontent-type:${c.contentType}\nhost:${c.host}\n${bound}\n${c.bound ? BOUND_SIGNED_HEADERS : SIGNED_HEADERS}\n${sha256hex(c.payload)}`;
   const stringToSign = `TC3-HMAC-SHA256\n${c.timestamp}\n${utcDate(c.timestamp)}/${c.service}/tc3_request\n${sha256hex(canonicalRequest)}`;
   return hmac(key, stringToSign);
 }
@@ -46,6 +52,8 @@ export interface SignInput {
   region: string;
   body: string;
   timestamp?: number;
+  /** Also sign X-TC-Action and X-TC-Region (the SDK signs content-type and host only). */
+  bindAction?: boolean;
 }
 
 /** The headers of a signed TC3 JSON POST to `/`, Host included. */
@@ -55,7 +63,8 @@ export function signPost(i: SignInput): Record<string, string> {
   const service = i.endpoint.split('.')[0];
   const contentType = 'application/json';
   const date = utcDate(timestamp);
-  const sig = signature(signingKey(i.secretKey, date, service), { method: 'POST', path: '/', query: '', contentType, host, payload: i.body, timestamp, service });
+  const bound = i.bindAction ? { action: i.action, region: i.region } : undefined;
+  const sig = signature(signingKey(i.secretKey, date, service), { method: 'POST', path: '/', query: '', contentType, host, payload: i.body, timestamp, service, bound });
   return {
     'Content-Type': contentType,
     Host: i.endpoint,
@@ -63,7 +72,7 @@ export function signPost(i: SignInput): Record<string, string> {
     'X-TC-Version': i.version,
     'X-TC-Region': i.region,
     'X-TC-Timestamp': String(timestamp),
-    Authorization: `TC3-HMAC-SHA256 Credential=${i.secretId}/${date}/${service}/tc3_request, SignedHeaders=${SIGNED_HEADERS}, Signature=${sig.toString('hex')}`,
+    Authorization: `TC3-HMAC-SHA256 Credential=${i.secretId}/${date}/${service}/tc3_request, SignedHeaders=${bound ? BOUND_SIGNED_HEADERS : SIGNED_HEADERS}, Signature=${sig.toString('hex')}`,
   };
 }
 
