@@ -20,7 +20,7 @@ import { b64, kmsClient } from './support/tencent-client';
  */
 const MODES = (process.env.KMS_TEST_OUTAGE_MODES ?? (PG_BASE ? 'best-effort' : 'required')).split(',');
 const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
-const OUTAGE_MS = 7000;
+const OUTAGE_MS = 9000;
 
 let pg: PrivatePostgres;
 beforeAll(async () => {
@@ -120,7 +120,9 @@ describe.each(MODES)('KMS_AUDIT=%s', (mode) => {
         expect(crypt.filter((o) => o.code !== 'OK')).toEqual([]);
       } else {
         expect(crypt.filter((o) => o.at + o.ms < down + 4000 && o.code !== 'OK')).toEqual([]);
-        const late = crypt.filter((o) => o.at > down + 6000);
+        // Refused from 5 s after a worker's first failed write, which its flush timer (every
+        // 200 ms) finds late on a loaded machine: CI once saw calls accepted 6 s after the stop.
+        const late = crypt.filter((o) => o.at > down + 7500);
         expect(late.length).toBeGreaterThan(0);
         expect(late.filter((o) => o.code !== UNAVAILABLE)).toEqual([]);
       }

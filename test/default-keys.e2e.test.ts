@@ -72,7 +72,8 @@ describe('kms key create-default', () => {
       expect(r.code).toBe(2);
       expect(r.stderr).toContain(`missing ${missing}`);
     }
-  });
+    // Nine CLI calls: on a loaded CI machine each took up to 7 s.
+  }, 180_000);
 
   it('is recorded in the audit trail with the key it made', async () => {
     const k = await makeDefault('rds/default');
