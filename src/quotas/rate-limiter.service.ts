@@ -25,6 +25,11 @@ export class RateLimiter implements OnApplicationShutdown {
     this.storage = cfg.redisUrl ? new RedisRateStorage(cfg.redisUrl, instance) : instance;
   }
 
+  /** Whether `allow` counts (and so waits on the counters' store); false with rate limits off. */
+  get counts(): boolean {
+    return this.storage !== null;
+  }
+
   limitFor(uin: string, action: string, dflt: number): number {
     const o = this.cfg.rateLimits.overrides;
     return o.get(`${uin}:${action}`) ?? o.get(`${uin}:*`) ?? o.get(action) ?? o.get('*') ?? dflt;

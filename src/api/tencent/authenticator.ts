@@ -18,9 +18,10 @@ export interface Caller {
   secretId: string;
   policy?: Policy;
   /**
-   * TC3: claims the signature for the action and region the face has checked exist
-   * (SignatureBinding). The face calls it only after the action lookup, the rate limit and the
-   * region check, so that nothing unchecked or over the limit takes room in the register.
+   * TC3 signatures that leave X-TC-Action or X-TC-Region unsigned: claims the signature for the
+   * action and region the face has checked exist (SignatureBinding). The face calls it only
+   * after the action lookup, the rate limit and the region check, so that nothing unchecked or
+   * over the limit takes room in the register.
    */
   claimBinding?: (action: string, region: string) => Promise<void>;
 }
@@ -120,7 +121,8 @@ export class Authenticator {
             if (cred.derivedKeys.size >= 16) cred.derivedKeys.clear();
             cred.derivedKeys.set(cacheKey, key);
           }
-          return { ...caller(cred), claimBinding: (action, region) => this.binding.claim(call.address, auth, ts, action, region) };
+          const claimBinding = this.binding.needsClaim(auth) ? (action: string, region: string) => this.binding.claim(call.address, auth, ts, action, region) : undefined;
+          return { ...caller(cred), claimBinding };
         }
       }
     }

@@ -34,13 +34,17 @@ export class SignatureBinding {
     }
   }
 
+  /** Whether a verified signature is to be claimed: it leaves X-TC-Action or X-TC-Region unsigned. */
+  needsClaim(auth: Tc3Authorization): boolean {
+    return !BOUND_HEADERS.every((h) => auth.signedHeaders.includes(h));
+  }
+
   /**
-   * After the signature verified and the face checked the action and region: refuses the
-   * signature if it was first used for another action or region. Both are names the face
-   * knows (bounded), never header text as sent.
+   * After the signature verified (and needs a claim) and the face checked the action and
+   * region: refuses the signature if it was first used for another action or region. Both are
+   * names the face knows (bounded), never header text as sent.
    */
   async claim(address: string, auth: Tc3Authorization, timestamp: number, action: string, region: string): Promise<void> {
-    if (BOUND_HEADERS.every((h) => auth.signedHeaders.includes(h))) return;
     const verdict = await this.register.claim({
       key: auth.signature.toString('base64', 0, 16),
       tag: `${action}\n${region}`,

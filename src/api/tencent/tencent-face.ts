@@ -10,6 +10,7 @@ import { AuditTrail } from '../../audit/audit-trail';
 import { RequestMetrics } from '../../metrics/request-metrics';
 import { Log } from '../../common/logger';
 import { requestsInFlight } from '../../common/requests-in-flight';
+import { turnCohort } from '../../common/turn-cohort';
 import { KMS_CONFIG, KmsConfig } from '../../config/config';
 import { AsymmetricService } from '../../crypto/asymmetric.service';
 import { Sm2Service } from '../../crypto/sm2.service';
@@ -124,6 +125,10 @@ export class TencentFace {
       for (const name of params.names()) if (!def.params.includes(name)) throw new TencentError('UnknownParameter', `the action ${def.name} has no parameter ${name}`);
       const principal: Principal = { uin: caller.uin, callerUin: caller.callerUin, region: call.region ?? '', secretId: caller.secretId, policy: caller.policy, action: def.name, touched: a.keys };
       if (def.accountWide) authorize(principal, accountResource(principal.region, principal.uin));
+      // Nothing of this request travels to the primary (TC3 signed with its action and region,
+      // or v1, with rate limits off): go on with the other requests of this turn, as a claim's
+      // answer would have released them.
+      if (binding === undefined && !this.limiter.counts) await turnCohort();
       let result: Record<string, unknown>;
       if (overlap) {
         const running = def.run({ principal, params });
