@@ -47,7 +47,9 @@ it('holds a 20/s action to 20/s across both instances over 5 seconds', async () 
   };
   await Promise.all(Array.from({ length: 8 }, (_, i) => loop(i)));
   expect(other).toEqual([]);
-  expect(refused).toBeGreaterThan(100);
+  // How many calls the loops make depends on the machine (a loaded CI machine made 144): the
+  // limit must have refused some, and let through 20 a second.
+  expect(refused).toBeGreaterThan(0);
   expect(accepted).toBeGreaterThanOrEqual(90);
   expect(accepted).toBeLessThanOrEqual(110);
 }, 30_000);

@@ -1,4 +1,5 @@
 import { Credential, KmsService } from './support/kms-service';
+import { expectLimitedBurst } from './support/rate-burst';
 import { send, signTc3 } from './support/signer';
 import { codeOf, kmsClient } from './support/tencent-client';
 
@@ -19,10 +20,9 @@ async function burst(cred: Credential, n: number, call: (c: ReturnType<typeof km
 
 it('allows the documented rate of an action to an account, across workers, and refuses the rest', async () => {
   const a = await kms.createAccount('limited');
-  // GetRegions: 20 per second.
-  const r = await burst(a, 60, (c) => c.GetRegions());
-  expect(r.OK).toBe(20);
-  expect(r.RequestLimitExceeded).toBe(40);
+  // GetRegions: 20 per second (a loaded machine may take more than a second over the burst).
+  const ca = kmsClient(kms.endpoint, a);
+  await expectLimitedBurst(() => codeOf(ca.GetRegions()), 60, 20, 'OK');
   // Another action and another account have budgets of their own.
   expect((await burst(a, 10, (c) => c.GenerateRandom({ NumberOfBytes: 4 }))).OK).toBe(10);
   const b = await kms.createAccount('other');
@@ -34,7 +34,8 @@ it('allows the documented rate of an action to an account, across workers, and r
 
 it('takes per-action overrides from the configuration', async () => {
   const a = await kms.createAccount('override');
-  expect(await burst(a, 6, (c) => c.GetServiceStatus())).toEqual({ OK: 3, RequestLimitExceeded: 3 });
+  const c = kmsClient(kms.endpoint, a);
+  await expectLimitedBurst(() => codeOf(c.GetServiceStatus()), 6, 3, 'OK');
 });
 
 it('refuses a lone stateless call over the limit, though its action ran meanwhile: no plaintext, and the limit decides over its error', async () => {
