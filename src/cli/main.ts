@@ -15,7 +15,7 @@ import { Log } from '../common/logger';
 import { ConfigError, KmsConfig, loadConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
 import { KeysService } from '../keys/keys.service';
-import { prepare } from '../prepare';
+import { ensureServiceKeys, prepareSchema } from '../prepare';
 import { serve } from '../server';
 import { FILE_CRYPTO_HELP, fileCrypto } from './file-crypto';
 import { rotateKek } from './kek-rotate';
@@ -56,8 +56,14 @@ type Audited = Pick<AuditEvent, 'action' | 'account' | 'subUser' | 'secretId' | 
  * (`describe` adds what only the result knows, such as a new account's UIN).
  */
 async function withCore<T>(cfg: KmsConfig, fn: (ctx: INestApplicationContext) => Promise<T>, audited?: Audited, describe?: (r: T) => Partial<Audited>): Promise<T> {
-  await prepare(cfg);
+  await prepareSchema(cfg);
   const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
+  try {
+    await ensureServiceKeys(ctx, cfg);
+  } catch (e) {
+    await ctx.close();
+    throw e;
+  }
   const trail = ctx.get(AuditTrail);
   const at = trail.now();
   const started = Date.now();
