@@ -4,12 +4,10 @@ import { AccountsModule } from './accounts/accounts.module';
 import { FACES as REGISTERED_FACES } from './api/faces';
 import { KMS_CONFIG, KmsConfig } from './config/config';
 import { FACES, POLICY_LANGUAGE, policyLanguageOf } from './faces/face';
-import { HealthController } from './health.controller';
 import { HsmModule } from './hsm/hsm.module';
 import { ImportModule } from './import/import.module';
 import { JobsModule } from './jobs/jobs.module';
 import { KeysModule } from './keys/keys.module';
-import { MetricsModule } from './metrics/metrics.module';
 import { PersistenceModule } from './persistence/persistence.module';
 import { RotationModule } from './rotation/rotation.module';
 
@@ -31,10 +29,12 @@ class ConfigModule {
 @Module({})
 export class AppModule {
   static forRoot(cfg: KmsConfig, withHttp: boolean): DynamicModule {
+    // Required, not imported: only a serving process loads the HTTP parts (see Face.http).
+    const http = withHttp ? (require('./http-parts') as typeof import('./http-parts')).httpParts(REGISTERED_FACES) : { modules: [], controllers: [] };
     return {
       module: AppModule,
-      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...(withHttp ? [MetricsModule, ...REGISTERED_FACES.map((f) => f.module)] : [])],
-      controllers: withHttp ? [HealthController] : [],
+      imports: [ConfigModule.of(cfg), PersistenceModule, JobsModule, HsmModule, AuditModule, AccountsModule, KeysModule, RotationModule, ImportModule, ...http.modules],
+      controllers: http.controllers,
     };
   }
 }

@@ -49,13 +49,13 @@ export class HealthController {
   @Get('openapi/:file')
   openapi(@Param('file') file: string, @Res() res: Response): void {
     const face = this.faces.find((f) => `${f.name}.json` === file);
-    const handler = face && this.modules.get<FaceHandler>(face.handler, { strict: false });
+    const handler = face && this.modules.get<FaceHandler>(face.http().handler, { strict: false });
     const doc = handler?.openapi?.();
     if (!doc) res.status(404).json({ error: `no OpenAPI document ${file}; the faces that have one: ${this.described().join(', ') || 'none'}` });
     else res.status(200).json(doc);
   }
 
   private described(): string[] {
-    return this.faces.filter((f) => this.modules.get<FaceHandler>(f.handler, { strict: false }).openapi).map((f) => `${f.name}.json`);
+    return this.faces.filter((f) => this.modules.get<FaceHandler>(f.http().handler, { strict: false }).openapi).map((f) => `${f.name}.json`);
   }
 }

@@ -36,7 +36,7 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   await app.init();
   // Operator endpoints (/_kms/...) go through Express and Nest; the console's files (/console/)
   // are served from memory; everything else goes to its face.
-  const route = faceRouter<FaceHandler>(FACES.map((f) => ({ prefix: f.prefix, target: app.get(f.handler) })));
+  const route = faceRouter<FaceHandler>(FACES.map((f) => ({ prefix: f.prefix, target: app.get(f.http().handler) })));
   const consoleAssets = ConsoleAssets.load();
   const server = createListener(cfg, (req, res) => {
     if (isConsolePath(req.url ?? '/')) return consoleAssets.handle(req, res);

@@ -16,7 +16,6 @@ import { ConfigError, KmsConfig, loadConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
 import { KeysService } from '../keys/keys.service';
 import { ensureServiceKeys, prepareSchema } from '../prepare';
-import { serve } from '../server';
 import { FILE_CRYPTO_HELP, fileCrypto } from './file-crypto';
 import { rotateKek } from './kek-rotate';
 import { migrateStorage } from './token-migrate';
@@ -104,7 +103,8 @@ const COMMANDS: CommandSpec[] = [
     words: 'serve',
     summary: 'start the API (the registered faces)',
     run: async (cfg) => {
-      await serve(cfg);
+      // Required, not imported: the other commands never load the HTTP server.
+      await (require('../server') as typeof import('../server')).serve(cfg);
       return -1;
     },
   },

@@ -21,6 +21,14 @@ export interface PolicyLanguage {
   parse(text: string, strict: boolean): Policy;
 }
 
+/** What serves a face's requests. */
+export interface FaceHttp {
+  /** The Nest module that builds the face. */
+  readonly module: Type<unknown>;
+  /** The provider of `module` that answers requests. */
+  readonly handler: Type<FaceHandler>;
+}
+
 /**
  * One vendor-compatible API over the core. The registered faces are listed in src/api/faces.ts;
  * the server, the database and the CLI only iterate over them.
@@ -30,10 +38,11 @@ export interface Face {
   readonly name: string;
   /** Requests whose path starts with it go to this face; `/` takes what no longer prefix takes. */
   readonly prefix: string;
-  /** The Nest module that builds the face (imported only when serving HTTP). */
-  readonly module: Type<unknown>;
-  /** The provider of `module` that answers requests. */
-  readonly handler: Type<FaceHandler>;
+  /**
+   * Loads the face's request code. Only a serving process calls it: a CLI command never
+   * evaluates a face's handlers, Express or the metrics (a fifth of a command's CPU).
+   */
+  http(): FaceHttp;
   /** Tables of the face's own (registered with the core's). */
   readonly entities?: readonly Type<unknown>[];
   /** Migrations of the face's own tables, run in timestamp order with the core's. */

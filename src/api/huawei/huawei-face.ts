@@ -30,8 +30,6 @@ import { openApiDocument } from './openapi';
 import { bodyOnce, parseJson } from './request-reader';
 import { CompiledRoute, RouteDef, compile, match } from './route';
 
-export const URL_PREFIX = '/v1.0/';
-
 /**
  * The Huawei Cloud KMS REST API v1.0: match the route, authenticate, check the project, limit
  * the rate, read and validate the body, run, answer. Errors carry the documented HTTP status

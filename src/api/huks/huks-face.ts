@@ -28,8 +28,8 @@ import { keySpecOf, sessionPlanOf } from './key-rules';
 import { Properties, TAG, base64, parseProperties } from './properties';
 import { ClusterSlots, LocalSlots, SessionRouter, WorkerIpc } from './session-router';
 import { SessionStep, SessionTable } from './session-table';
+import { URL_PREFIX } from './huks.face';
 
-export const URL_PREFIX = '/huks/v1/';
 /** A request body: a 1 MiB inData in base64 with its properties fits. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
 export const MAX_IN_DATA_BYTES = 1024 * 1024;

@@ -1,15 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AccountsModule } from '../../accounts/accounts.module';
 import { CryptoModule } from '../../crypto/crypto.module';
-import { Face } from '../../faces/face';
-import { ClusterFirstUseRegister } from '../../http/first-use-register';
+import { FaceHttp } from '../../faces/face';
 import { FirstUseModule } from '../../http/shared-first-use-register';
 import { KeysModule } from '../../keys/keys.module';
 import { QuotasModule } from '../../quotas/quotas.module';
 import { HuksAuthenticator } from './authenticator';
-import { HuksFace, URL_PREFIX } from './huks-face';
-import { huksConfig } from './huks-config';
-import { serveSessionsPrimary } from './session-router';
+import { HuksFace } from './huks-face';
 
 @Module({
   imports: [AccountsModule, KeysModule, CryptoModule, QuotasModule, FirstUseModule],
@@ -18,15 +15,5 @@ import { serveSessionsPrimary } from './session-router';
 })
 export class HuksModule {}
 
-/** HUKS-style key sessions under /huks/v1/ (docs/huks-protocol.md). It keeps no tables of its own. */
-export const HUKS_FACE: Face = {
-  name: 'huks',
-  prefix: URL_PREFIX,
-  module: HuksModule,
-  handler: HuksFace,
-  servePrimary: (cfg) => {
-    huksConfig(); // a bad setting stops the start, before any worker runs
-    ClusterFirstUseRegister.serve(cfg.signatureRegisterEntries);
-    serveSessionsPrimary();
-  },
-};
+/** The face's request code (huks.face.ts loads it when serving). */
+export const HUKS_HTTP: FaceHttp = { module: HuksModule, handler: HuksFace };
