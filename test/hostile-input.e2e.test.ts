@@ -10,16 +10,16 @@ import { b64, kmsClient } from './support/tencent-client';
 
 /**
  * Hostile input on every face: requests generated with fast-check from each face's own
- * parameter schema (support/hostile.ts): KMS_FUZZ_REQUESTS in all (10,000 by default: 40 % on
- * the Action API, 30 % each on the REST and HUKS faces; set it higher for a longer run, and
+ * parameter schema (support/hostile.ts): KMS_FUZZ_REQUESTS on each face (10,000 by default, as
+ * the issue asks of every face: 30,000 in all, about 25 s; set it higher for a longer run, and
  * KMS_FUZZ_SEED to replay one), 16 at a time.
  * No answer may be a 5xx or carry a code the face's documents do not list, no error may be
  * an unexpected one (logged "internal error"), no process may die, and the service must
  * still serve afterwards.
  */
 
-const TOTAL = Number(process.env.KMS_FUZZ_REQUESTS ?? 10_000);
-const N = { tencent: Math.round(TOTAL * 0.4), huawei: Math.round(TOTAL * 0.3), huks: Math.round(TOTAL * 0.3) };
+const EACH = Number(process.env.KMS_FUZZ_REQUESTS ?? 10_000);
+const N = { tencent: EACH, huawei: EACH, huks: EACH };
 const SEED = Number(process.env.KMS_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const PARALLEL = 16;
 const BATCH = 400;
