@@ -3,7 +3,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { chartSvg } from './lib/chart';
 import { cleanup, cleanupOnSignals, tempDir } from './lib/cleanup';
-import { CONNECTIONS, PLAINTEXT_BYTES, SECTIONS, Section, WRK, benchSeconds, manyKeys, memoryRequests, memoryWarmup, repoRoot, sections, targetRounds, warmupSeconds } from './lib/constants';
+import { CONNECTIONS, PLAINTEXT_BYTES, SECTIONS, Section, WRK, benchSeconds, fuzzRequests, manyKeys, memoryRequests, memoryWarmup, repoRoot, sections, targetRounds, warmupSeconds } from './lib/constants';
+import { FuzzResult, fuzzRun } from './lib/fuzz';
 import { encryptDataSlots } from './lib/huawei';
 import { streamBench, StreamRows } from './lib/huks-stream';
 import { createKeys } from './lib/keys';
@@ -319,10 +320,20 @@ async function main(): Promise<number> {
     bench.failures.push(...sdk.failures);
   }
 
+  // The hostile-input test's longer run (CI sends 10,000 requests a face).
+  let fuzz: FuzzResult | undefined;
+  if (parts.has('fuzz')) {
+    log(`hostile input: ${fuzzRequests()} generated requests a face (test/hostile-input.e2e.test.ts, run by Jest)`);
+    fuzz = await fuzzRun(fuzzRequests());
+    log(`  ${fuzz.passed ? 'passed' : 'FAILED'}: ${fuzz.summary} (${fuzz.seconds.toFixed(0)} s, seed ${fuzz.seed ?? '?'})`);
+    if (!fuzz.passed) bench.fail(`hostile input: ${fuzz.summary}\n${fuzz.output ?? ''}`);
+  }
+  const notes = fuzz ? [`hostile input (${fuzz.perFace} generated requests a face, seed ${fuzz.seed ?? '?'}): ${fuzz.passed ? 'no 5xx, only documented codes, no process died, still serving' : 'FAILED'} (${fuzz.seconds.toFixed(0)} s)`] : [];
+
   const names = { cluster };
   const rs = ratios(bench.rows, CONNECTIONS, names);
   const vs = verdicts(bench.rows, names, { keys: keys?.few && keys.many ? { few: keys.few, many: keys.many } : undefined, memory: mem?.figures });
-  const text = render(bench.rows, rs, vs, streams);
+  const text = render(bench.rows, rs, vs, streams, false, notes);
   log('\n' + text);
   const serviceLog = (bench.serverLogs['service'] ?? '').trim();
   if (serviceLog) log(`\nservice log (warn and above), last lines:\n${serviceLog.split('\n').slice(-20).join('\n')}`);
@@ -333,20 +344,21 @@ async function main(): Promise<number> {
   const caption = `${machine.date.slice(0, 10)}, ${machine.cpus} × ${machine.cpuModel}, node ${machine.node}, load ${machine.loadAverage1m} at start; service ${workers} workers; ${seconds} s per run`;
   writeJson(path.join(dir, 'latest.json'), {
     machine,
-    config: { parts: [...parts], rounds: targetRounds(), seconds, warmupSeconds: warmup, connections: CONNECTIONS, plaintextBytes: PLAINTEXT_BYTES, serviceWorkers: workers, wrk: WRK, wrkThreads: 'min(connections, 2)', manyKeys: manyKeys(), memoryRequests: memoryRequests() },
+    config: { parts: [...parts], fuzzRequestsPerFace: fuzzRequests(), rounds: targetRounds(), seconds, warmupSeconds: warmup, connections: CONNECTIONS, plaintextBytes: PLAINTEXT_BYTES, serviceWorkers: workers, wrk: WRK, wrkThreads: 'min(connections, 2)', manyKeys: manyKeys(), memoryRequests: memoryRequests() },
     minutes: Number(minutes.toFixed(2)),
     rows: bench.rows,
     ratios: rs,
     targets: vs,
     streams: { raw: streams.raw, service: streams.service },
     sdk: sdk?.rows,
+    fuzz: fuzz ? { perFace: fuzz.perFace, passed: fuzz.passed, seconds: fuzz.seconds, seed: fuzz.seed, summary: fuzz.summary } : undefined,
     keys: keys ? { count: manyKeys(), createSeconds: keys.createSeconds, warmSeconds: keys.warmSeconds, few: keys.few, many: keys.many } : undefined,
     memory: mem ? { figures: mem.figures, samples: mem.samples } : undefined,
     failures: bench.failures,
     runs: bench.runs.map((r) => ({ ...r, result: { ...r.result, raw: r.result.raw.trim().split('\n') } })),
     serverLogs: bench.serverLogs,
   });
-  const markdown = `Measured ${caption}; the whole run took ${minutes.toFixed(1)} minutes.\n\n![throughput and p99 by connections](bench/results/latest.svg)\n\n${render(bench.rows, rs, vs, streams, true)}\n`;
+  const markdown = `Measured ${caption}; the whole run took ${minutes.toFixed(1)} minutes.\n\n![throughput and p99 by connections](bench/results/latest.svg)\n\n${render(bench.rows, rs, vs, streams, true, notes)}\n`;
   writeFile(path.join(dir, 'latest.md'), markdown);
   if (find(bench.rows, 'service', 64)) writeFile(path.join(dir, 'latest.svg'), chartSvg(bench.rows.filter((r) => (r.round ?? 1) === 1), [...CONNECTIONS], caption));
   // Only a complete run speaks for the project in its README.

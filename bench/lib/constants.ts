@@ -27,7 +27,7 @@ export const warmupSeconds = (): number => Math.max(1, Math.round(positive('BENC
 export const CONNECTIONS = [1, 8, 64] as const;
 
 /** The parts of the bench, in the order they run; BENCH_ONLY=encrypt,keys,... runs some only. */
-export const SECTIONS = ['encrypt', 'actions', 'huawei', 'keys', 'memory', 'stream', 'sdk'] as const;
+export const SECTIONS = ['encrypt', 'actions', 'huawei', 'keys', 'memory', 'stream', 'sdk', 'fuzz'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export function sections(): Set<Section> {
@@ -59,6 +59,8 @@ export const memoryWarmup = (): number => Math.round(positive('BENCH_MEMORY_WARM
  * whole life on a shared VM, which a single round takes for the code's doing.
  */
 export const targetRounds = (): number => Math.max(1, Math.round(positive('BENCH_ROUNDS', 3)));
+/** Requests a face of the fuzz part (the hostile-input test's longer run; CI sends 10,000 a face). */
+export const fuzzRequests = (): number => Math.max(1, Math.round(positive('BENCH_FUZZ_REQUESTS', 100_000)));
 /** How many requests the memory part sends while it samples RSS. */
 export const memoryRequests = (): number => Math.max(200_000, Math.round(positive('BENCH_MEMORY_REQUESTS', 1_000_000)));
 

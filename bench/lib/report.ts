@@ -167,7 +167,7 @@ export interface StreamFigures {
 }
 
 /** The results as text (markdown: tables in GitHub form). */
-export function render(rows: Row[], rs: Ratio[], vs: Verdict[], streams: StreamFigures, markdown = false): string {
+export function render(rows: Row[], rs: Ratio[], vs: Verdict[], streams: StreamFigures, markdown = false, notes: string[] = []): string {
   const results = table(
     ['workload', 'target', 'conn.', 'ops/s', 'p50 ms', 'p99 ms', 'CPU us/op', 'check'],
     rows.filter((r) => (r.round ?? 1) === 1).map((r) => [r.workload, r.target, r.connections === null ? '(1 thread)' : String(r.connections), fmt(r.opsPerSec, 0), fmt(r.p50Ms, 3), fmt(r.p99Ms, 3), r.cpuUsPerOp === undefined ? '-' : fmt(r.cpuUsPerOp, 0), r.problems.length ? 'FAILED' : 'ok']),
@@ -182,7 +182,8 @@ export function render(rows: Row[], rs: Ratio[], vs: Verdict[], streams: StreamF
   const targets = vs.map((v) => (markdown ? `- **${mark(v.holds)}** ${v.name}: ${v.detail}` : `  [${mark(v.holds)}] ${v.name}: ${v.detail}`)).join('\n');
   const stream = streams.raw || streams.service ? [`streamed AES-GCM (HUKS session vs raw multi-part loop): service ${streams.service ? fmt(streams.service.mbPerSec, 1) : 'n/a'} MB/s, raw ${streams.raw ? fmt(streams.raw.mbPerSec, 1) : 'n/a'} MB/s`] : [];
   const problems = rows.filter((r) => r.problems.length).map((r) => `  ${r.workload} / ${r.target} @ ${r.connections ?? '-'}: ${r.problems.join('; ')}`);
-  return [results, '', ratioTable, '', ...stream, ...(stream.length ? [''] : []), 'targets:', '', targets, ...(problems.length ? ['', 'FAILED runs:', ...problems] : [])].join('\n');
+  const lines = [...stream, ...notes];
+  return [results, '', ratioTable, '', ...lines, ...(lines.length ? [''] : []), 'targets:', '', targets, ...(problems.length ? ['', 'FAILED runs:', ...problems] : [])].join('\n');
 }
 
 export function writeFile(file: string, data: string): void {
