@@ -112,7 +112,15 @@ const p99 = (r: Row): string => `${fmt(r.p99Ms, 2)}${each(r, (x) => x.p99Ms, 2)}
 const unmeasured = (name: string): Verdict => ({ name, holds: null, detail: 'not measured (not run, or a run failed)' });
 
 /** The issue's targets, each with its figures and whether it holds. */
-export function verdicts(rows: Row[], n: Names, extra: { keys?: { few: Row; many: Row }; memory?: MemoryFigures }): Verdict[] {
+/** A key-count run: Encrypt over 10 and over `count` CMKs in one storage mode. */
+export interface KeyRuns {
+  storage: 'token' | 'wrapped';
+  count: number;
+  few?: Row;
+  many?: Row;
+}
+
+export function verdicts(rows: Row[], n: Names, extra: { keys?: KeyRuns[]; memory?: MemoryFigures }): Verdict[] {
   const v: Verdict[] = [];
   for (const c of [64, 1]) {
     const s = median(rows, 'service', c);
@@ -138,10 +146,10 @@ export function verdicts(rows: Row[], n: Names, extra: { keys?: { few: Row; many
     const name = 'audit on >= 0.9x audit off at 64 connections';
     v.push(on && off ? { name, holds: on.opsPerSec >= 0.9 * off.opsPerSec, detail: `${ops(on)} vs ${ops(off)} ops/s = ${x(on.opsPerSec / off.opsPerSec)}` } : unmeasured(name));
   }
-  {
-    const k = extra.keys;
-    const name = `Encrypt over ${k ? k.many.workload.replace(/^.* of (\d+) keys$/, '$1') : 'BENCH_KEYS'} keys within 10 % of over 10 keys (64 connections)`;
-    v.push(k && valid(k.few) && valid(k.many) ? { name, holds: Math.abs(k.many.opsPerSec / k.few.opsPerSec - 1) <= 0.1, detail: `${fmt(k.many.opsPerSec, 0)} vs ${fmt(k.few.opsPerSec, 0)} ops/s = ${x(k.many.opsPerSec / k.few.opsPerSec)}` } : unmeasured(name));
+  for (const storage of ['token', 'wrapped'] as const) {
+    const k = extra.keys?.find((r) => r.storage === storage);
+    const name = `Encrypt over ${k ? k.count : storage === 'token' ? 'BENCH_KEYS' : 'BENCH_WRAPPED_KEYS'} keys within 10 % of over 10 keys (64 connections, ${storage} storage)`;
+    v.push(k?.few && k.many && valid(k.few) && valid(k.many) ? { name, holds: Math.abs(k.many.opsPerSec / k.few.opsPerSec - 1) <= 0.1, detail: `${ops(k.many)} vs ${ops(k.few)} ops/s = ${x(k.many.opsPerSec / k.few.opsPerSec)}` } : unmeasured(name));
   }
   {
     const m = extra.memory;

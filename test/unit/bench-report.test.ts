@@ -26,3 +26,16 @@ it('judges a target on the medians and shows every round', () => {
   expect(at64.holds).toBe(true);
   expect(at64.detail).toBe('11000 (rounds 8000, 11000, 11500) vs 10500 (rounds 10000, 11000, 10500) ops/s = 1.05x');
 });
+
+it('judges the key count in each storage mode on its own, and says which was not measured', () => {
+  const keyRow = (target: string, n: number, opsPerSec: number): Row => ({ ...row(target, 64, opsPerSec, 10, 1), workload: `Encrypt 1 KiB, random of ${n} keys` });
+  const token = { storage: 'token' as const, count: 1000, few: keyRow('service', 10, 10000), many: keyRow('service', 1000, 8900) };
+  const wrapped = { storage: 'wrapped' as const, count: 10000, few: keyRow('service, wrapped storage', 10, 12000), many: keyRow('service, wrapped storage', 10000, 11500) };
+  const byName = (keys: Parameters<typeof verdicts>[2]['keys']) => verdicts([], { cluster: 'c' }, { keys }).filter((v) => v.name.startsWith('Encrypt over'));
+  const [t, w] = byName([token, wrapped]);
+  expect(t).toMatchObject({ name: 'Encrypt over 1000 keys within 10 % of over 10 keys (64 connections, token storage)', holds: false, detail: '8900 vs 10000 ops/s = 0.89x' });
+  expect(w).toMatchObject({ name: 'Encrypt over 10000 keys within 10 % of over 10 keys (64 connections, wrapped storage)', holds: true, detail: '11500 vs 12000 ops/s = 0.96x' });
+  const [t2, w2] = byName([wrapped]);
+  expect(t2).toMatchObject({ name: 'Encrypt over BENCH_KEYS keys within 10 % of over 10 keys (64 connections, token storage)', holds: null });
+  expect(w2.holds).toBe(true);
+});
