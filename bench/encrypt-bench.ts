@@ -347,7 +347,13 @@ async function main(): Promise<number> {
     log(`  ${fuzz.passed ? 'passed' : 'FAILED'}: ${fuzz.summary} (${fuzz.seconds.toFixed(0)} s, seed ${fuzz.seed ?? '?'})`);
     if (!fuzz.passed) bench.fail(`hostile input: ${fuzz.summary}\n${fuzz.output ?? ''}`);
   }
-  const notes = fuzz ? [`hostile input (${fuzz.perFace} generated requests a face, seed ${fuzz.seed ?? '?'}): ${fuzz.passed ? 'no 5xx, only documented codes, no process died, still serving' : 'FAILED'} (${fuzz.seconds.toFixed(0)} s)`] : [];
+  const notes: string[] = [];
+  // Beside the 1-connection target, what the service does without the signature claim (see
+  // bench/README.md, "What bounds 1 connection"); the row runs in round 1 only, so round 1's cluster.
+  const unclaimed = find(bench.rows, 'service', 1, BOUND_ENCRYPT);
+  const cluster1 = find(bench.rows, cluster, 1);
+  if (unclaimed && cluster1 && !unclaimed.problems.length && !cluster1.problems.length) notes.push(`${BOUND_ENCRYPT} (no signature claim) at 1 connection: ${unclaimed.opsPerSec.toFixed(0)} vs ${cluster1.opsPerSec.toFixed(0)} ops/s of the ${cluster} in the same round = ${(unclaimed.opsPerSec / cluster1.opsPerSec).toFixed(2)}x`);
+  if (fuzz) notes.push(`hostile input (${fuzz.perFace} generated requests a face, seed ${fuzz.seed ?? '?'}): ${fuzz.passed ? 'no 5xx, only documented codes, no process died, still serving' : 'FAILED'} (${fuzz.seconds.toFixed(0)} s)`);
 
   const names = { cluster };
   const rs = ratios(bench.rows, CONNECTIONS, names);
