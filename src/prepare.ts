@@ -39,7 +39,7 @@ export async function prepareSchema(cfg: KmsConfig): Promise<void> {
 
 /**
  * The service's own keys, made in `ctx` if missing. A CLI command does this in the context it
- * runs in: a second context per command cost each `kms` call 4-10 % of its CPU.
+ * runs in: a second context per command cost each `kms` call 2-10 % of its CPU.
  */
 export async function ensureServiceKeys(ctx: INestApplicationContext, cfg: KmsConfig): Promise<void> {
   await ctx.get(SecretSealer).ensureKey();
