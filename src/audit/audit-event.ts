@@ -43,9 +43,9 @@ export interface ChainedRecord {
 const clip = (v: string | undefined, n: number): string | null => (v === undefined || v === '' ? null : v.length > n ? v.slice(0, n) : v);
 
 /**
- * A record chained when it is made, as the queue keeps it until it is written: its stored
- * row as one JSON array (the canonical form with the hash appended, in the table's column
- * order), which also crosses to the SQLite writer thread as it is.
+ * A record chained when it is made: its stored row as one JSON array (the canonical form with
+ * the hash appended, in the table's column order), which the queue (RecordBatch) keeps and the
+ * SQLite writer thread reads as it is.
  */
 export interface QueuedRecord {
   seq: number;

@@ -6,10 +6,11 @@ import { ServiceUnavailableError } from '../common/domain-errors';
 import { Log } from '../common/logger';
 import { KMS_CONFIG, KmsConfig } from '../config/config';
 import { AuditChainEntity } from './audit-chain.entity';
-import { AuditEvent, QueuedRecord, baseSealMessage, genesisHash, headSealMessage, queuedRecord } from './audit-event';
+import { AuditEvent, baseSealMessage, genesisHash, headSealMessage, queuedRecord } from './audit-event';
 import { AuditRecordEntity } from './audit-record.entity';
 import { AuditSealer } from './audit-sealer';
-import { RowsStatement, SqliteAuditWriter, Statement, rowLines } from './sqlite-audit-writer';
+import { RecordBatch } from './record-batch';
+import { RowsStatement, SqliteAuditWriter, Statement } from './sqlite-audit-writer';
 
 export const FLUSH_MS = 200;
 /**
@@ -38,7 +39,7 @@ const RECORD_COLUMNS = ['writer', 'seq', 'at', 'face', 'action', 'account', 'sub
 const INSERT_ROW = `INSERT INTO audit_records (${RECORD_COLUMNS}) VALUES (${RECORD_COLUMNS.split(', ').map(() => '?').join(', ')})`;
 
 interface Batch {
-  records: QueuedRecord[];
+  records: RecordBatch;
   attempts: number;
 }
 
@@ -57,7 +58,9 @@ interface Batch {
 export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShutdown {
   readonly writer = crypto.randomUUID();
   private readonly mode: KmsConfig['audit']['mode'];
-  private queue: QueuedRecord[] = [];
+  /** Batches of at most BATCH records, the last one open. */
+  private queue: RecordBatch[] = [];
+  private queued = 0;
   private pending: Batch | null = null;
   private lastSeq = 0;
   private lastHash: string;
@@ -106,15 +109,18 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   /** Queues a record; never waits, never throws. */
   record(e: AuditEvent): void {
     if (this.mode === 'off') return;
-    if (this.queue.length >= MAX_QUEUED) {
-      if (this.dropped++ === 0) Log.error('audit queue full: records are being dropped', { queued: this.queue.length });
+    if (this.queued >= MAX_QUEUED) {
+      if (this.dropped++ === 0) Log.error('audit queue full: records are being dropped', { queued: this.queued });
       return;
     }
     const r = queuedRecord(this.writer, ++this.lastSeq, this.lastHash, e);
     this.lastHash = r.hash;
-    this.queue.push(r);
+    let open = this.queue[this.queue.length - 1];
+    if (!open || open.count >= BATCH) this.queue.push((open = new RecordBatch()));
+    open.add(r);
+    this.queued++;
     if (this.waitingSince === 0) this.waitingSince = Date.now();
-    if (this.queue.length >= BATCH && !this.soon) {
+    if (this.queued >= BATCH && !this.soon) {
       this.soon = true;
       setImmediate(() => {
         this.soon = false;
@@ -173,7 +179,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private backlog(): number {
-    return this.queue.length + (this.pending?.records.length ?? 0);
+    return this.queued + (this.pending?.records.count ?? 0);
   }
 
   /** Writes everything queued; one flush at a time. Resolves when this round is over (written or failed). */
@@ -183,15 +189,19 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
       if (this.stalled()) this.warnFailing(`the database has not completed a write for ${Math.round((Date.now() - this.writingSince) / 1000)} s`);
       return this.flushing;
     }
-    if (!this.pending && this.queue.length === 0 && !this.unsealed) return Promise.resolve();
+    if (!this.pending && this.queued === 0 && !this.unsealed) return Promise.resolve();
     this.flushing = this.drain().finally(() => (this.flushing = null));
     return this.flushing;
   }
 
   private async drain(): Promise<void> {
     try {
-      while (this.pending || this.queue.length || this.unsealed) {
-        if (!this.pending && this.queue.length) this.pending = { records: this.queue.splice(0, BATCH), attempts: 0 };
+      while (this.pending || this.queued || this.unsealed) {
+        if (!this.pending && this.queued) {
+          const records = this.queue.shift()!;
+          this.queued -= records.count;
+          this.pending = { records, attempts: 0 };
+        }
         if (this.pending) {
           const batch = this.pending;
           batch.attempts++;
@@ -203,7 +213,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
           await this.sealHead();
         }
         this.writingSince = 0;
-        this.waitingSince = this.queue.length ? Date.now() : 0;
+        this.waitingSince = this.queued ? Date.now() : 0;
       }
       if (this.failing) Log.warn('audit trail written again after a failure', { waiting: this.backlog() });
       this.failing = false;
@@ -225,7 +235,8 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
   }
 
   private async persist(batch: Batch): Promise<void> {
-    const last = batch.records[batch.records.length - 1];
+    const { records } = batch;
+    const last = { seq: records.lastSeq, hash: records.lastHash, at: records.lastAt };
     // A retried batch may have been committed already (the answer to the commit was lost).
     if (batch.attempts > 1 && (await this.stored(last))) return;
     const head = await this.sealer.seal(headSealMessage(this.writer, last.seq, last.hash, last.at)).catch((e: unknown) => {
@@ -234,12 +245,12 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
       return null;
     });
     const statements: Array<Statement | RowsStatement> = [];
-    const thread = this.thread && batch.records.length >= THREAD_MIN_BATCH ? this.thread : null;
+    const thread = this.thread && records.count >= THREAD_MIN_BATCH ? this.thread : null;
     if (!this.created) {
       const baseMac = await this.sealer.seal(baseSealMessage(this.writer, 0, genesisHash(this.writer)));
-      statements.push(this.statement(`INSERT INTO audit_chains (${CHAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [this.writer, batch.records[0].at, 0, genesisHash(this.writer), baseMac, last.seq, last.hash, last.at, head!]));
+      statements.push(this.statement(`INSERT INTO audit_chains (${CHAIN_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, [this.writer, records.firstAt, 0, genesisHash(this.writer), baseMac, last.seq, last.hash, last.at, head!]));
     }
-    statements.push(thread ? { sql: INSERT_ROW, lines: rowLines(batch.records.map((r) => r.row)) } : this.insertStatement(batch.records));
+    statements.push(thread ? { sql: INSERT_ROW, lines: records.lines() } : this.insertStatement(records.rows()));
     if (this.created && head) statements.push(this.statement('UPDATE audit_chains SET "head_seq" = ?, "head_hash" = ?, "head_at" = ?, "head_mac" = ? WHERE "writer" = ?', [last.seq, last.hash, last.at, head, this.writer]));
     if (thread) await thread.write(statements);
     else
@@ -262,20 +273,20 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
    * per row, which the serving process pays (at 500 rows, 7,500 parameters: within both
    * databases' limits).
    */
-  private insertStatement(records: QueuedRecord[]): Statement {
+  private insertStatement(rows: string[]): Statement {
     const pg = this.ds.options.type === 'postgres';
     const params: unknown[] = [];
-    const rows = records.map((r) => {
-      const marks = (JSON.parse(r.row) as unknown[]).map((v) => {
+    const values = rows.map((row) => {
+      const marks = (JSON.parse(row) as unknown[]).map((v) => {
         params.push(v);
         return pg ? `$${params.length}` : '?';
       });
       return `(${marks.join(', ')})`;
     });
-    return [`INSERT INTO audit_records (${RECORD_COLUMNS}) VALUES ${rows.join(', ')}`, params];
+    return [`INSERT INTO audit_records (${RECORD_COLUMNS}) VALUES ${values.join(', ')}`, params];
   }
 
-  private async stored(r: QueuedRecord): Promise<boolean> {
+  private async stored(r: { seq: number; hash: string }): Promise<boolean> {
     const row = await this.ds.getRepository(AuditRecordEntity).findOne({ where: { writer: this.writer, seq: r.seq }, select: { hash: true } });
     if (!row) return false;
     if (row.hash !== r.hash) throw new Error(`audit record ${this.writer}/${r.seq} exists with another hash`);

@@ -13,11 +13,6 @@ export interface RowsStatement {
   lines: Uint8Array;
 }
 
-/** Rows as a RowsStatement's lines. */
-export function rowLines(rows: string[]): Uint8Array {
-  return new TextEncoder().encode(rows.join('\n'));
-}
-
 /** Prepared statements the thread keeps, by SQL: the audit trail uses three. */
 const PREPARED_MAX = 16;
 

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Database from 'better-sqlite3';
-import { SqliteAuditWriter, rowLines } from '../../src/audit/sqlite-audit-writer';
+import { SqliteAuditWriter } from '../../src/audit/sqlite-audit-writer';
 
 /** The audit trail's SQLite writer thread, on a real database file. */
 
@@ -23,6 +23,8 @@ afterEach(async () => {
 });
 
 const rows = () => db.prepare('SELECT id, v FROM t ORDER BY id').all();
+/** A RowsStatement's lines: one JSON array a line, as RecordBatch keeps them. */
+const rowLines = (rows: string[]): Uint8Array => new TextEncoder().encode(rows.join('\n'));
 
 it('runs a batch of statements in one transaction, binding undefined as NULL', async () => {
   await writer.write([
