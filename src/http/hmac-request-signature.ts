@@ -98,7 +98,7 @@ export interface SignedRequest {
 export function stringToSign(scheme: HmacScheme, r: SignedRequest): string {
   const canonicalHeaders = r.headers.map(([k, v]) => `${k}:${v}\n`).join('');
   const canonical = [r.method, r.canonicalUri, canonicalQuery(r.rawQuery), canonicalHeaders, r.headers.map(([k]) => k).join(';'), r.payloadHash].join('\n');
-  return [scheme.algorithm, r.date, crypto.createHash('sha256').update(canonical).digest('hex')].join('\n');
+  return [scheme.algorithm, r.date, crypto.hash('sha256', canonical, 'hex')].join('\n');
 }
 
 export const requestSignature = (scheme: HmacScheme, sk: string, r: SignedRequest): Buffer => crypto.createHmac('sha256', sk).update(stringToSign(scheme, r)).digest();

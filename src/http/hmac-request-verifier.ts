@@ -112,7 +112,7 @@ export class HmacRequestVerifier {
     const declared = scheme.contentHashHeader === undefined ? undefined : headerValue(call.headers, scheme.contentHashHeader);
     // A body must be signed: only a request without one may declare itself unsigned.
     if (declared === UNSIGNED_PAYLOAD && body.length > 0) throw new RequestSignatureError('unsignedBody', `the body is not signed (${scheme.contentHashHeader}: ${UNSIGNED_PAYLOAD}); sign it`);
-    const payloadHash = declared === UNSIGNED_PAYLOAD ? UNSIGNED_PAYLOAD : crypto.createHash('sha256').update(body).digest('hex');
+    const payloadHash = declared === UNSIGNED_PAYLOAD ? UNSIGNED_PAYLOAD : crypto.hash('sha256', body, 'hex');
     const headers = auth.signedHeaders.map((h): [string, string] => [h, headerValue(call.headers, h) ?? '']);
     const signedBy = (canonicalUri: string) => same(requestSignature(scheme, cred.secretKey, { method: call.method, canonicalUri, rawQuery: call.rawQuery, headers, payloadHash, date }), auth.signature);
     let uris: string[];
