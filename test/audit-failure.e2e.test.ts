@@ -122,6 +122,53 @@ it('best-effort: logs the failure, goes on serving, and writes the records once 
   expect((await kmsCli(kms.env, 'audit', 'verify')).code).toBe(0);
 });
 
+/**
+ * Makes every INSERT into the audit table fail, until the returned function is called: a
+ * trigger, so the rest of the database stays writable (a lock would also stall, on SQLite,
+ * the serving thread's own writes for busy_timeout).
+ */
+async function refuseAuditInserts(kms: KmsService): Promise<() => Promise<void>> {
+  const message = 'the audit store refuses writes (test)';
+  if (kms.env.KMS_DATABASE_URL) {
+    await sql(kms.env, `CREATE FUNCTION kms_test_refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$ LANGUAGE plpgsql`);
+    await sql(kms.env, 'CREATE TRIGGER kms_test_refuse BEFORE INSERT ON audit_records FOR EACH ROW EXECUTE FUNCTION kms_test_refuse()');
+    return async () => void (await sql(kms.env, 'DROP TRIGGER kms_test_refuse ON audit_records'));
+  }
+  await sql(kms.env, `CREATE TRIGGER kms_test_refuse BEFORE INSERT ON audit_records BEGIN SELECT RAISE(ABORT, '${message}'); END`);
+  return async () => void (await sql(kms.env, 'DROP TRIGGER kms_test_refuse'));
+}
+
+it('best-effort: a large batch that fails (on SQLite, in the writer thread) is written whole, in its order, once it can', async () => {
+  const kms = await start({ KMS_AUDIT: 'best-effort' });
+  const cred = await kms.createAccount('audit-burst');
+  const c = kmsClient(kms.endpoint, cred);
+  const { KeyId } = await c.CreateKey({ Alias: 'audit-burst' });
+  await waitForRecords(kms.env, (l) => l.some((x) => x.action === 'CreateKey'));
+  const allow = await refuseAuditInserts(kms);
+  let codes: string[];
+  try {
+    // Far more than 64 records a worker in one flush: on SQLite the writer thread takes the batch.
+    codes = await Promise.all(Array.from({ length: 400 }, (_, i) => codeOf(c.Encrypt({ KeyId: KeyId!, Plaintext: b64(`burst ${i}`) }))));
+    await waitForLog(kms, /the audit store refuses writes \(test\)/);
+  } finally {
+    await allow();
+  }
+  expect(codes.filter((x) => x !== 'OK')).toEqual([]);
+  await waitForRecords(kms.env, (l) => l.filter((x) => x.action === 'Encrypt').length >= codes.length);
+  expect((await auditList(kms.env, '--action', 'Encrypt')).length).toBe(codes.length);
+  expect(kms.logs).toMatch(/audit records cannot be written; retrying/);
+  // Same numbers, same hashes: each chain verifies, its MACs included.
+  expect((await kmsCli(kms.env, 'audit', 'verify')).code).toBe(0);
+});
+
+async function waitForLog(kms: KmsService, pattern: RegExp, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!pattern.test(kms.logs)) {
+    if (Date.now() > until) throw new Error(`no log line matched ${pattern} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 it('off: warns at start and records nothing', async () => {
   const kms = await start({ KMS_AUDIT: 'off' });
   expect(kms.logs).toMatch(/THE AUDIT TRAIL IS OFF \(KMS_AUDIT=off\)/);
