@@ -208,6 +208,7 @@ export class AuditTrail implements OnApplicationBootstrap, BeforeApplicationShut
           this.writingSince = Date.now();
           await this.persist(batch);
           this.pending = null;
+          batch.records.release();
         } else {
           this.writingSince = Date.now();
           await this.sealHead();

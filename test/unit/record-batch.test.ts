@@ -41,3 +41,12 @@ it('is empty before the first record', () => {
   expect(batch.lines().byteLength).toBe(0);
   expect(batch.count).toBe(0);
 });
+
+it('once released, holds nothing, and its buffer serves the next batch without what it held', () => {
+  const a = fill(1500, (i) => `old-${i}`);
+  a.batch.release();
+  expect([a.batch.count, a.batch.rows(), a.batch.lines().byteLength]).toEqual([0, [], 0]);
+  const b = fill(3, (i) => `new-${i}`);
+  expect(b.batch.rows()).toEqual(b.rows);
+  expect(new TextDecoder().decode(b.batch.lines())).toBe(b.rows.join('\n') + '\n');
+});
