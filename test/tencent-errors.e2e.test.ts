@@ -64,16 +64,28 @@ describe('public (authentication and protocol) errors', () => {
     (c as unknown as { credential: unknown }).credential = { secretId: cred.SecretId, secretKey: cred.SecretKey, token: 'tmp' };
     expect(await codeOf(c.GetRegions())).toBe('AuthFailure.TokenFailure');
   });
-  it('refuses a replayed v1 request (same SecretId, Timestamp and Nonce) on every worker', async () => {
+  it('refuses a replayed v1 request (same SecretId, Timestamp, Nonce and signature) on every worker', async () => {
     const timestamp = Math.floor(Date.now() / 1000);
     const req = signV1(kms.endpoint, cred, { nonce: 4242, timestamp, params: { Action: 'GenerateRandom', NumberOfBytes: 8 } });
     // Fresh connections are spread over both workers by the cluster's round robin.
     expect((await sendFresh(req)).code).toBeUndefined();
-    for (let i = 0; i < 4; i++) expect((await sendFresh(req)).code).toBe('AuthFailure.SignatureFailure');
-    const sameNonce = signV1(kms.endpoint, cred, { nonce: 4242, timestamp, params: { Action: 'GenerateRandom', NumberOfBytes: 9 } });
-    expect((await sendFresh(sameNonce)).code).toBe('AuthFailure.SignatureFailure');
+    for (let i = 0; i < 4; i++) {
+      const replayed = await sendFresh(req);
+      expect(replayed.code).toBe('AuthFailure.SignatureFailure');
+      expect((replayed.body.Error as { Message: string }).Message).toMatch(/replay/);
+    }
     const otherNonce = signV1(kms.endpoint, cred, { nonce: 4243, timestamp, params: { Action: 'GenerateRandom', NumberOfBytes: 8 } });
     expect((await sendFresh(otherNonce)).code).toBeUndefined();
+  });
+  it('accepts other requests that share a Timestamp and Nonce: the official SDK draws Nonce from 65536 values', async () => {
+    const timestamp = Math.floor(Date.now() / 1000);
+    for (const NumberOfBytes of [9, 10, 11]) {
+      expect((await sendFresh(signV1(kms.endpoint, cred, { nonce: 4244, timestamp, params: { Action: 'GenerateRandom', NumberOfBytes } }))).code).toBeUndefined();
+    }
+    // The same request signed with the other method is another signature, so another request.
+    for (const signatureMethod of ['HmacSHA1', 'HmacSHA256']) {
+      expect((await sendFresh(signV1(kms.endpoint, cred, { nonce: 4245, timestamp, signatureMethod, params: { Action: 'GenerateRandom', NumberOfBytes: 8 } }))).code).toBeUndefined();
+    }
   });
   it('InvalidAction for an unknown action', async () => {
     expect((await tc3('MakeCoffee', {})).code).toBe('InvalidAction');

@@ -152,7 +152,7 @@ export class Authenticator {
       }
     }
     if (!ok) throw fail('SignatureFailure', 'the signature does not match the request');
-    if (!(await this.nonces.claim(secretId, ts, nonce))) throw fail('SignatureFailure', 'this Nonce was already used with this Timestamp: the request is a replay');
+    if (!(await this.nonces.claim(secretId, ts, nonce, given))) throw fail('SignatureFailure', 'this request was already received with this Timestamp and Nonce: it is a replay');
     return caller(cred);
   }
 }
