@@ -22,13 +22,14 @@ async function exitOf(args: string[], env: Record<string, string>): Promise<{ co
 }
 
 it('names every bad variable in one start and exits with code 2', async () => {
-  const bad = { KMS_PORT: 'eighty', KMS_WORKERS: '0', KMS_AUDIT: 'sometimes', KMS_METRICS_ALLOW: '10.0.0.0/33', KMS_TLS_CERT_FILE: '/nowhere/tls.crt', KMS_LOG_LEVEL: 'loud' };
+  const bad = { KMS_PORT: 'eighty', KMS_WORKERS: '0', KMS_AUDIT: 'sometimes', KMS_METRICS_ALLOW: '10.0.0.0/33', KMS_TLS_CERT_FILE: '/nowhere/tls.crt', KMS_LOG_LEVEL: 'loud', KMS_DATABASE_POOL: '0' };
   const r = await exitOf([BIN, 'serve'], bad);
   expect(r.code).toBe(2);
-  expect(r.stderr).toMatch(/6 problems in the configuration/);
+  expect(r.stderr).toMatch(/7 problems in the configuration/);
   for (const name of Object.keys(bad)) expect(r.stderr).toContain(name);
   expect(r.stderr).toMatch(/KMS_PORT must be an integer, got "eighty"/);
   expect(r.stderr).toMatch(/KMS_WORKERS must be between 1 and 64, got 0/);
+  expect(r.stderr).toMatch(/KMS_DATABASE_POOL must be between 1 and 1000, got 0/);
   expect(r.stderr).toMatch(/KMS_METRICS_ALLOW: "10.0.0.0\/33": the prefix length must be 0..32/);
   expect(r.stderr).toMatch(/KMS_TLS_CERT_FILE and KMS_TLS_KEY_FILE must be set together/);
 });

@@ -10,11 +10,16 @@ export interface RegionConfig {
   standard: 'FIPS' | 'GM';
 }
 
+/** PostgreSQL connections a process may open unless KMS_DATABASE_POOL says otherwise. */
+export const DEFAULT_DATABASE_POOL = 10;
+
 export interface KmsConfig {
   host: string;
   port: number;
   dataDir: string;
   databaseUrl?: string;
+  /** KMS_DATABASE_POOL: PostgreSQL connections each process (primary and every worker) may open. */
+  databasePool: number;
   regions: RegionConfig[];
   hsmProfile?: string;
   hsmPin?: string;
@@ -170,6 +175,7 @@ const ENV = z
     KMS_PORT: int('KMS_PORT', 8080, 0, 65535),
     KMS_DATA_DIR: text,
     KMS_DATABASE_URL: text,
+    KMS_DATABASE_POOL: int('KMS_DATABASE_POOL', DEFAULT_DATABASE_POOL, 1, 1000),
     KMS_REGIONS: parsed(parseRegions),
     KMS_HSM_PROFILE: text,
     KMS_HSM_PIN: text,
@@ -224,6 +230,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): KmsConfig {
     port: e.KMS_PORT,
     dataDir: path.resolve(e.KMS_DATA_DIR ?? './data'),
     databaseUrl: e.KMS_DATABASE_URL,
+    databasePool: e.KMS_DATABASE_POOL,
     regions: e.KMS_REGIONS,
     hsmProfile: e.KMS_HSM_PROFILE,
     hsmPin: e.KMS_HSM_PIN,

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { AccountEntity } from '../accounts/account.entity';
 import { CredentialEntity } from '../accounts/credential.entity';
-import { KmsConfig } from '../config/config';
+import { DEFAULT_DATABASE_POOL, KmsConfig } from '../config/config';
 import type { Face } from '../faces/face';
 import { KeyVersionEntity } from '../keys/key-version.entity';
 import { KeyEntity } from '../keys/key.entity';
@@ -39,18 +39,21 @@ export const MIGRATIONS = [Initial1763900000000, UsersTagsBindingsLeases17639000
 /** The faces' schema parts (taken as an argument: the face modules import this module's users). */
 type FaceSchema = Pick<Face, 'entities' | 'migrations'>;
 
+/** Where the database is; the pool size (KMS_DATABASE_POOL) only where a caller sets it. */
+type DatabaseConfig = Pick<KmsConfig, 'databaseUrl' | 'dataDir'> & Partial<Pick<KmsConfig, 'databasePool'>>;
+
 /**
  * PostgreSQL when KMS_DATABASE_URL is set, else SQLite (WAL, shared by every worker) in the data
  * folder; the core's tables and the registered faces'.
  */
-export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, faces: readonly FaceSchema[]): DataSourceOptions {
+export function dataSourceOptions(cfg: DatabaseConfig, faces: readonly FaceSchema[]): DataSourceOptions {
   const entities = [...ENTITIES, ...faces.flatMap((f) => f.entities ?? [])];
   const migrations = [...MIGRATIONS, ...faces.flatMap((f) => f.migrations ?? [])];
   const common = { entities, migrations, synchronize: false, migrationsRun: false, logging: false } as const;
   if (cfg.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(cfg.databaseUrl)) throw new Error('KMS_DATABASE_URL must be a postgres:// URL');
     // A server that does not answer fails a request in 3 s rather than holding it (a stopped one fails at once).
-    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: 10, connectionTimeoutMillis: 3000 }, ...common };
+    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: cfg.databasePool ?? DEFAULT_DATABASE_POOL, connectionTimeoutMillis: 3000 }, ...common };
   }
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   return {
@@ -69,7 +72,7 @@ export function dataSourceOptions(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'
 const MIGRATION_LOCK = 7_262_019;
 
 /** `faces`: the registered faces (none: the core's tables alone, for tests of the core). */
-export async function openDatabase(cfg: Pick<KmsConfig, 'databaseUrl' | 'dataDir'>, migrate: boolean, faces: readonly FaceSchema[] = []): Promise<DataSource> {
+export async function openDatabase(cfg: DatabaseConfig, migrate: boolean, faces: readonly FaceSchema[] = []): Promise<DataSource> {
   const ds = new DataSource(dataSourceOptions(cfg, faces));
   await ds.initialize();
   installTransactionHooks(ds);

@@ -110,6 +110,9 @@ export class KmsService {
       if (pg) {
         const db = await freshDatabase(pg);
         this.env.KMS_DATABASE_URL = db.url;
+        // Three test files at a time share the server's 100 connections; 10 a process (the
+        // default) let a few multi-instance files pass that.
+        this.env.KMS_DATABASE_POOL = '4';
         this.dropDb = db.drop;
       }
     }
