@@ -59,8 +59,13 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
 const list = async (uin: string) => a.cli<Listed[]>('credential', 'list', '--account', uin);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The answer of instance B to a signed call, with TC3 or v1. */
-const onB = (cred: Credential, signMethod: 'TC3-HMAC-SHA256' | 'HmacSHA256' = 'TC3-HMAC-SHA256') => codeOf(kmsClient(b.endpoint, cred, { signMethod }).ListKeys({}));
+/**
+ * The answer of instance B to a signed call, with TC3 or v1. Each call is another request (its
+ * own Offset): the SDK draws the v1 Nonce from 65536 values, and the same request with the same
+ * Nonce in the same second is a replay.
+ */
+let calls = 0;
+const onB = (cred: Credential, signMethod: 'TC3-HMAC-SHA256' | 'HmacSHA256' = 'TC3-HMAC-SHA256') => codeOf(kmsClient(b.endpoint, cred, { signMethod }).ListKeys({ Offset: calls++ }));
 
 /** Milliseconds until `check` holds (polled every 50 ms), or Infinity after 3 s. */
 /** Both of instance B's workers have the credential (and its TC3 signing key) cached. */
