@@ -73,13 +73,17 @@ onPostgres('required: refuses after 5 s without the audit store, recovers by its
   const release = await lockAudit(kms);
   let answers: Array<{ t: number; code: string }>;
   try {
-    answers = await encryptFor(kms, cred, KeyId!, 7000);
+    answers = await encryptFor(kms, cred, KeyId!, 9000);
   } finally {
     await release();
   }
-  // Served while the records could still wait, refused once they had waited 5 s.
+  // Served while the records could still wait, refused once they had waited 5 s: from the
+  // first hung flush (within 200 ms of the lock), which a loaded machine's timers find late
+  // (database-outage saw refusals start only 6 s after the stop).
   expect(answers.filter((a) => a.t < 4000).every((a) => a.code === 'OK')).toBe(true);
-  expect(answers.filter((a) => a.t > 6000).every((a) => a.code === UNAVAILABLE)).toBe(true);
+  const late = answers.filter((a) => a.t > 7500);
+  expect(late.length).toBeGreaterThan(0);
+  expect(late.every((a) => a.code === UNAVAILABLE)).toBe(true);
   expect(answers.every((a) => a.code === 'OK' || a.code === UNAVAILABLE)).toBe(true);
   // Back by itself once the records are written.
   const until = Date.now() + 10_000;

