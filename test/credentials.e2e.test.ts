@@ -127,6 +127,7 @@ describe('credential disable, enable and delete', () => {
 });
 
 describe('user delete', () => {
+  // Nine CLI runs: a loaded CI machine took up to 7 s for one (default-keys.e2e), hence 180 s.
   it('deletes the sub-user and every credential it has, on every instance within a second', async () => {
     const root = await a.createAccount('with-users');
     const policy = path.join(work, 'all.json');
@@ -146,7 +147,7 @@ describe('user delete', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toContain(`no sub-user ${user.SubUin}`);
     expect((await cli('user', 'set-policy', '--user', user.SubUin, '--policy', policy)).stderr).toContain(`no sub-user ${user.SubUin}`);
-  });
+  }, 180_000);
 });
 
 describe('account disable and enable', () => {

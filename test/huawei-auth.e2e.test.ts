@@ -75,7 +75,7 @@ describe('AK/SK signatures', () => {
     expect(await tamper({ headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' } })).toBe('403 KMS.0302');
     expect(await tamper({ headers: { 'X-Security-Token': 'temporary' } })).toBe('403 KMS.0302');
     // A signed header changed after signing: the date.
-    const other = await rawRequest(kms.endpoint, alice, 'POST', path_('describe-key'), describeBody(), { afterSigning: (h) => void (h['X-Sdk-Date'] = sdkDate(1000)) });
+    const other = await rawRequest(kms.endpoint, alice, 'POST', path_('describe-key'), describeBody(), { afterSigning: (h) => void (h['X-Sdk-Date'] = sdkDate(5000)) });
     expect(`${other.status} ${other.body.error_code}`).toBe('403 KMS.0302');
 
     const extra = await kms.cli<Credential>('credential', 'create', '--account', alice.Uin);
