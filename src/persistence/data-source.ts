@@ -30,7 +30,7 @@ import { KeyBindingEntity } from '../keys/key-binding.entity';
 import { JobLeaseEntity } from '../jobs/job-lease.entity';
 import { PendingMaterialEntity } from '../keys/pending-material.entity';
 import { withFileLock } from '../common/file-lock';
-import { installTransactionHooks } from './transactions';
+import { SQLITE_LOCK_WAIT_MS, installTransactionHooks } from './transactions';
 
 const ENTITIES = [AccountEntity, CredentialEntity, UserEntity, KeyEntity, KeyVersionEntity, KeyTagEntity, KeyBindingEntity, ChangeEventEntity, JobLeaseEntity, ImportParametersEntity, AuditRecordEntity, AuditChainEntity, PendingMaterialEntity];
 /** The core's migrations. The initial one also creates a face's table (v1 nonces): it ran before faces had migrations of their own, and keeps its name so that existing databases upgrade. */
@@ -61,7 +61,7 @@ export function dataSourceOptions(cfg: DatabaseConfig, faces: readonly FaceSchem
     database: path.join(cfg.dataDir, 'kms.sqlite'),
     enableWAL: true,
     prepareDatabase: (db: { pragma(s: string): unknown }) => {
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${SQLITE_LOCK_WAIT_MS}`);
       db.pragma('synchronous = NORMAL');
     },
     ...common,

@@ -79,5 +79,39 @@ export function installTransactionHooks(ds: DataSource): void {
 function beginAsWriter(ds: DataSource): void {
   const qr = ds.driver.createQueryRunner('master');
   const query = qr.query.bind(qr) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
-  (qr as { query: unknown }).query = (sql: string, ...rest: unknown[]) => query(sql === 'BEGIN TRANSACTION' ? 'BEGIN IMMEDIATE' : sql, ...rest);
+  const db = (ds.driver as unknown as { databaseConnection: { pragma(source: string): unknown } }).databaseConnection;
+  (qr as { query: unknown }).query = (sql: string, ...rest: unknown[]) => (sql === 'BEGIN TRANSACTION' ? beginImmediate(db, () => query('BEGIN IMMEDIATE', ...rest)) : query(sql, ...rest));
+}
+
+/** How long a write waits for SQLite's write lock before it fails (SQLITE_BUSY: each face's retry-later error). */
+export const SQLITE_LOCK_WAIT_MS = 5000;
+/** The longest pause between two tries for the lock. */
+const LOCK_RETRY_MAX_MS = 20;
+
+/**
+ * BEGIN IMMEDIATE without SQLite's busy handler, retried on SQLITE_BUSY after a timer: the
+ * handler sleeps in the calling thread, which here is the one serving every request of the
+ * process, so a lock held elsewhere (another worker's write, the CLI, a shell) would hold up
+ * calls that need no database for as long as it lasts. Only taking the lock waits this way;
+ * statements inside a transaction never wait for it, and reads in WAL mode take none.
+ */
+async function beginImmediate(db: { pragma(source: string): unknown }, begin: () => Promise<unknown>): Promise<unknown> {
+  const deadline = Date.now() + SQLITE_LOCK_WAIT_MS;
+  for (let pause = 1; ; pause = Math.min(pause * 2, LOCK_RETRY_MAX_MS)) {
+    db.pragma('busy_timeout = 0');
+    try {
+      return await begin();
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+    } finally {
+      db.pragma(`busy_timeout = ${SQLITE_LOCK_WAIT_MS}`);
+    }
+    await new Promise((r) => setTimeout(r, Math.min(pause, Math.max(1, deadline - Date.now()))));
+  }
+}
+
+function isBusy(e: unknown): boolean {
+  const err = e as { code?: unknown; driverError?: { code?: unknown } };
+  const code = err.driverError?.code ?? err.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
