@@ -164,7 +164,6 @@ function claimedSecretId(call: TencentCall): string | undefined {
   return auth === undefined ? undefined : /Credential=([^/,\s]{1,64})/.exec(auth)?.[1];
 }
 
-
 async function sendJson(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
   const settling = settleBody(req, res);
   if (settling) await settling;
