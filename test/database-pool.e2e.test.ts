@@ -40,3 +40,48 @@ onPostgres('opens at most KMS_DATABASE_POOL connections a process, and serves a 
     await kms.stop();
   }
 });
+
+onPostgres('answers the retry-later error when no connection of the pool frees within 3 s, and serves again once one does', async () => {
+  // One worker with one connection; best-effort audit, so that a stuck audit write does not refuse every call.
+  const kms = await KmsService.start({ workers: 1, env: { KMS_DATABASE_POOL: '1', KMS_RATE_LIMITS: 'off', KMS_AUDIT: 'best-effort' } });
+  const db = new Client({ connectionString: kms.env.KMS_DATABASE_URL });
+  await db.connect();
+  try {
+    const cred = await kms.createAccount('pool-wait');
+    const c = kmsClient(kms.endpoint, cred);
+    const { KeyId } = await c.CreateKey({ Alias: 'before-the-wait' });
+    const encrypt = () => codeOf(c.Encrypt({ KeyId: KeyId!, Plaintext: Buffer.from('pool-less').toString('base64') }));
+    // Cached once the change feed has passed the key's creation (it polls every 250 ms), which would drop it again.
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(await encrypt()).toBe('OK');
+    // An operator's transaction holds the keys' table: a CreateKey takes the worker's one connection and waits on it.
+    await db.query('BEGIN');
+    await db.query('LOCK TABLE cmks IN ACCESS EXCLUSIVE MODE');
+    const held = codeOf(c.CreateKey({ Alias: 'behind-the-lock' }));
+    await waitForLockWaiter(kms.env.KMS_DATABASE_URL);
+    const started = Date.now();
+    expect(await codeOf(c.ListKeys({}))).toBe('UnsupportedOperation.ServiceTemporaryUnavailable');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
+    // Calls the caches serve need no connection.
+    expect(await encrypt()).toBe('OK');
+    // The lock released, the waiting CreateKey goes through and the pool serves again.
+    await db.query('COMMIT');
+    expect(await held).toBe('OK');
+    expect(await codeOf(c.ListKeys({}))).toBe('OK');
+  } finally {
+    await db.end();
+    await kms.stop();
+  }
+});
+
+/** Resolves once a session of the database waits for a lock (the stats snapshot is per transaction: hence a client of its own). */
+async function waitForLockWaiter(url: string): Promise<void> {
+  const watcher = new Client({ connectionString: url });
+  await watcher.connect();
+  try {
+    const query = "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'";
+    while (Number((await watcher.query(query)).rows[0].n) === 0) await new Promise((r) => setTimeout(r, 20));
+  } finally {
+    await watcher.end();
+  }
+}

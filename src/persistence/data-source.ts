@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataSource, DataSourceOptions } from 'typeorm';
+import { DataSource, DataSourceOptions, MigrationExecutor } from 'typeorm';
 import { AccountEntity } from '../accounts/account.entity';
 import { CredentialEntity } from '../accounts/credential.entity';
 import { DEFAULT_DATABASE_POOL, KmsConfig } from '../config/config';
@@ -83,7 +83,10 @@ export async function openDatabase(cfg: DatabaseConfig, migrate: boolean, faces:
       await qr.connect();
       try {
         await qr.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
-        await ds.runMigrations({ transaction: 'each' });
+        // On the connection that holds the lock: a second one may not be free (KMS_DATABASE_POOL=1).
+        const migrations = new MigrationExecutor(ds, qr);
+        migrations.transaction = 'each';
+        await migrations.executePendingMigrations();
       } finally {
         await qr.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
         await qr.release();
