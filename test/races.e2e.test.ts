@@ -30,7 +30,10 @@ it('holds the CMK quota exactly under 120 concurrent creates on two instances an
   const c2 = kmsClient(second.endpoint, cred);
   const codes = await Promise.all(Array.from({ length: 120 }, (_, i) => codeOf((i % 2 ? c : c2).CreateKey({ Alias: `q-${i}` }))));
   expect(codes.filter((x) => x === 'OK')).toHaveLength(3);
-  expect(codes.filter((x) => x !== 'OK').every((x) => x === 'LimitExceeded.CmkLimitExceeded')).toBe(true);
+  // On a slow machine a create may also wait past 3 s for one of its process's 4 database
+  // connections (test services' KMS_DATABASE_POOL) and get the retry-later answer: it must store nothing either.
+  const refusals = ['LimitExceeded.CmkLimitExceeded', 'UnsupportedOperation.ServiceTemporaryUnavailable'];
+  expect(codes.filter((x) => x !== 'OK' && !refusals.includes(x))).toEqual([]);
   expect((await c.ListKeys({ Limit: 100 })).Keys).toHaveLength(3);
   expect((await storedMaterialCount(kms)) - before).toBe(3);
   // Another account is not held back by the first one's quota.
