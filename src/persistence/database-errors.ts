@@ -17,8 +17,12 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   return false;
 }
 
-/** Socket errors, and PostgreSQL's SQLSTATEs of a server going away or not taking connections (class 08 is matched apart). */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '53300']);
+/**
+ * Socket errors, and PostgreSQL's SQLSTATEs of a server going away, ending a connection or not
+ * taking connections (class 08 is matched apart). 57P05: the server's idle_session_timeout
+ * ended a pooled connection, which a query then finds; a retry gets another.
+ */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', '57P01', '57P02', '57P03', '57P05', '53300']);
 /** What node-postgres says, without a code, about a connection that broke or could not be made in time. */
 const UNAVAILABLE_MESSAGES = /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Connection terminated unexpectedly)/;
 /** TypeORM's errors for a query on a connection the pool dropped when the server went away mid-transaction. */
