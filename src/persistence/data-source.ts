@@ -53,7 +53,7 @@ export function dataSourceOptions(cfg: DatabaseConfig, faces: readonly FaceSchem
   if (cfg.databaseUrl) {
     if (!/^postgres(ql)?:\/\//.test(cfg.databaseUrl)) throw new Error('KMS_DATABASE_URL must be a postgres:// URL');
     // A server that does not answer fails a request in 3 s rather than holding it (a stopped one fails at once).
-    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: cfg.databasePool ?? DEFAULT_DATABASE_POOL, connectionTimeoutMillis: 3000 }, ...common };
+    return { type: 'postgres', url: cfg.databaseUrl, extra: { max: cfg.databasePool ?? DEFAULT_DATABASE_POOL, connectionTimeoutMillis: 3000, onConnect: keepClientErrorsHandled }, ...common };
   }
   fs.mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   return {
@@ -66,6 +66,20 @@ export function dataSourceOptions(cfg: DatabaseConfig, faces: readonly FaceSchem
     },
     ...common,
   };
+}
+
+/**
+ * A connection's errors never reach the process as an unhandled 'error' event, which would kill
+ * it. pg-pool listens while a connection is idle and leaves it to the holder while lent, and
+ * TypeORM's query runner starts listening a few promise steps after it gets one: a new
+ * connection whose first answer and a server's "terminating connection" (a fast shutdown)
+ * arrive in one read is lent and errs in one go, between the two, which killed workers on a
+ * loaded machine. Nothing is lost by ignoring the event here: the client is marked broken,
+ * the pool discards it when it comes back, and the holder's next query fails, with the error
+ * every caller already handles.
+ */
+function keepClientErrorsHandled(client: { on(event: 'error', listener: () => void): unknown }): void {
+  client.on('error', () => undefined);
 }
 
 /** Arbitrary constant naming the PostgreSQL advisory lock that serializes migrations. */
