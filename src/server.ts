@@ -76,6 +76,10 @@ async function listenAdmin(admin: NonNullable<KmsConfig['admin']>, app: http.Req
   return server;
 }
 
+/** A worker that died is replaced after this long; while replacements fail to start, twice as long each time, up to RESTART_MAX_MS. */
+const RESTART_FIRST_MS = 1000;
+const RESTART_MAX_MS = 30_000;
+
 /**
  * `kms serve`: the primary prepares the token and the database once, then runs KMS_WORKERS
  * workers (Node cluster) that share the port, the token and the database.
@@ -108,23 +112,35 @@ export async function serve(cfg: KmsConfig): Promise<void> {
   SiblingChanges.serve(serving);
   Log.info('starting workers', { workers: cfg.workers });
   let stopping = false;
+  // Whether any worker has served: until then a worker that dies is a start-up error.
+  let served = false;
+  let restartMs = RESTART_FIRST_MS;
   const fork = () => cluster.fork();
   cluster.on('message', (w, m: { kms?: string }) => {
-    if (m?.kms === 'ready') ready.add(w.id);
+    if (m?.kms !== 'ready') return;
+    ready.add(w.id);
+    served = true;
+    restartMs = RESTART_FIRST_MS;
   });
   for (let i = 0; i < cfg.workers; i++) fork();
   cluster.on('exit', (w, code, signal) => {
     if (stopping) return;
-    // A worker that dies before serving will die again: stop rather than loop.
-    if (!ready.has(w.id)) {
+    // Before any worker served, a start-up error (configuration, token, database) would only
+    // repeat: stop rather than loop.
+    if (!served) {
       Log.error('a worker failed to start; stopping', { pid: w.process.pid, code, signal });
       stopping = true;
       for (const other of Object.values(cluster.workers ?? {})) other?.process.kill('SIGTERM');
       setTimeout(() => process.exit(1), 2000).unref();
       return;
     }
-    Log.error('worker exited; starting another', { pid: w.process.pid, code, signal });
-    setTimeout(fork, 1000);
+    // Once the service has served, what stops a new worker from starting is passing (the
+    // database or the token away): the others serve on, and the replacement is tried again,
+    // less and less often.
+    const failedToStart = !ready.has(w.id);
+    Log.error(failedToStart ? 'a new worker failed to start; trying again' : 'worker exited; starting another', { pid: w.process.pid, code, signal, inMs: restartMs });
+    setTimeout(fork, restartMs);
+    if (failedToStart) restartMs = Math.min(restartMs * 2, RESTART_MAX_MS);
   });
   const stop = () => {
     stopping = true;

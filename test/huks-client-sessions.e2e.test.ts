@@ -126,8 +126,7 @@ it('ends the sessions of a worker that dies (12000011), keeps the others, and fr
   const answers = await Promise.all(handles.map(step));
   expect(answers.every((c) => c === 'ok' || c === '12000011')).toBe(true);
 
-  // The other two first workers die (not the new one, which the primary would take for a worker
-  // that cannot start): every session ends, and all their places are free again.
+  // The other two first workers die: every session ends, and all their places are free again.
   for (const p of first.slice(1)) process.kill(p, 'SIGKILL');
   expect(await respawned(first)).toBeLessThan(Infinity);
   // With every worker that listened gone, the port is closed until a new one listens: wait for it.
