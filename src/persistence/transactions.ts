@@ -32,14 +32,19 @@ export function afterTransaction(manager: EntityManager, hook: Hook): void {
  *   connection and share its fate: every write therefore goes through `ds.transaction`;
  * - begins every transaction as a writer (BEGIN IMMEDIATE): a deferred transaction that reads
  *   and then writes fails with SQLITE_BUSY when another process committed in between, which
- *   busy_timeout cannot wait out; a writer waits for the lock up front instead.
+ *   busy_timeout cannot wait out; a writer waits for the lock up front instead, until
+ *   SQLITE_LOCK_WAIT_MS after it asked for its transaction: the time it queued behind this
+ *   process's other transactions counts, or a write queued behind one that waits out a lock
+ *   held elsewhere (the audit trail's flush, say) would wait twice as long.
  */
 export function installTransactionHooks(ds: DataSource): void {
   const manager = ds.manager;
   const original = manager.transaction.bind(manager) as (...args: unknown[]) => Promise<unknown>;
   const sqlite = ds.options.type === 'better-sqlite3';
   const mutex = new Mutex();
-  if (sqlite) beginAsWriter(ds);
+  // The deadline of the transaction under way (the mutex runs one at a time); 0 outside one.
+  let lockDeadline = 0;
+  if (sqlite) beginAsWriter(ds, () => lockDeadline || Date.now() + SQLITE_LOCK_WAIT_MS);
   // Hooks run as the transaction ends (on SQLite still inside the mutex); the promises they
   // return are awaited after it, so that the next transaction need not wait for them.
   const run = (args: unknown[], waits: Array<Promise<void>>): Promise<unknown> => {
@@ -72,15 +77,23 @@ export function installTransactionHooks(ds: DataSource): void {
   };
   (manager as { transaction: unknown }).transaction = (...args: unknown[]) => {
     const waits: Array<Promise<void>> = [];
-    return settle(sqlite ? mutex.run(() => run(args, waits)) : run(args, waits), waits);
+    if (!sqlite) return settle(run(args, waits), waits);
+    const deadline = Date.now() + SQLITE_LOCK_WAIT_MS;
+    return settle(
+      mutex.run(() => {
+        lockDeadline = deadline;
+        return run(args, waits).finally(() => (lockDeadline = 0));
+      }),
+      waits,
+    );
   };
 }
 
-function beginAsWriter(ds: DataSource): void {
+function beginAsWriter(ds: DataSource, deadline: () => number): void {
   const qr = ds.driver.createQueryRunner('master');
   const query = qr.query.bind(qr) as (sql: string, ...rest: unknown[]) => Promise<unknown>;
   const db = (ds.driver as unknown as { databaseConnection: { pragma(source: string): unknown } }).databaseConnection;
-  (qr as { query: unknown }).query = (sql: string, ...rest: unknown[]) => (sql === 'BEGIN TRANSACTION' ? beginImmediate(db, () => query('BEGIN IMMEDIATE', ...rest)) : query(sql, ...rest));
+  (qr as { query: unknown }).query = (sql: string, ...rest: unknown[]) => (sql === 'BEGIN TRANSACTION' ? beginImmediate(db, deadline(), () => query('BEGIN IMMEDIATE', ...rest)) : query(sql, ...rest));
 }
 
 /** How long a write waits for SQLite's write lock before it fails (SQLITE_BUSY: each face's retry-later error). */
@@ -95,8 +108,7 @@ const LOCK_RETRY_MAX_MS = 20;
  * calls that need no database for as long as it lasts. Only taking the lock waits this way;
  * statements inside a transaction never wait for it, and reads in WAL mode take none.
  */
-async function beginImmediate(db: { pragma(source: string): unknown }, begin: () => Promise<unknown>): Promise<unknown> {
-  const deadline = Date.now() + SQLITE_LOCK_WAIT_MS;
+async function beginImmediate(db: { pragma(source: string): unknown }, deadline: number, begin: () => Promise<unknown>): Promise<unknown> {
   for (let pause = 1; ; pause = Math.min(pause * 2, LOCK_RETRY_MAX_MS)) {
     db.pragma('busy_timeout = 0');
     try {

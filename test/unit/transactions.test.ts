@@ -88,3 +88,26 @@ it('finds no write outside ds.transaction in src/ (on SQLite it would join, and 
   );
   expect(offending).toEqual([]);
 });
+
+it('fails a SQLite write 5 s after it asked for its transaction, the time queued behind another one included', async () => {
+  // Another connection holds the write lock; two transactions of this process ask at once. The
+  // second queues behind the first, which waits its 5 s: it must not then wait 5 s of its own.
+  const other = new Database((ds.options as { database: string }).database, { timeout: 0 });
+  try {
+    other.exec('BEGIN IMMEDIATE');
+    const asked = Date.now();
+    const tries = [0, 1].map(() => ds.transaction((m) => m.query('SELECT 1')).then(() => 'OK', (e: { driverError?: { code?: string } }) => ({ code: e.driverError?.code, ms: Date.now() - asked })));
+    const [first, second] = await Promise.all(tries);
+    expect(first).toEqual({ code: 'SQLITE_BUSY', ms: expect.any(Number) });
+    expect(second).toEqual({ code: 'SQLITE_BUSY', ms: expect.any(Number) });
+    expect((first as { ms: number }).ms).toBeGreaterThanOrEqual(4900);
+    // One try after the first gave up, not a wait of its own (which made it 10 s).
+    expect((second as { ms: number }).ms).toBeLessThan(7000);
+    other.exec('ROLLBACK');
+    // And a transaction asked for once the lock is free goes through.
+    await expect(ds.transaction((m) => m.query('SELECT 1'))).resolves.toBeDefined();
+  } finally {
+    if (other.inTransaction) other.exec('ROLLBACK');
+    other.close();
+  }
+}, 30_000);
