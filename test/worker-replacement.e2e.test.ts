@@ -23,15 +23,18 @@ beforeAll(async () => {
   cred = await kms.createAccount('replacement');
 }, 60_000);
 afterAll(async () => {
+  // Dropping the test's database needs the server (a failed test may have left it stopped).
+  if (pg && !(await pg.reachable())) await pg.start();
   await kms?.stop();
   await pg?.destroy();
 });
 
 it('keeps serving on its other workers while a dead one cannot be replaced, and replaces it once the database is back', async () => {
-  const c = kmsClient(kms.endpoint, cred);
-  const { KeyId } = await c.CreateKey({ Alias: 'cached' });
-  // Both workers cache the key and the credential.
-  for (let i = 0; i < 20; i++) await c.Encrypt({ KeyId: KeyId!, Plaintext: b64('warm') });
+  const { KeyId } = await kmsClient(kms.endpoint, cred).CreateKey({ Alias: 'cached' });
+  // Both workers cache the key and the credential: a connection per call, which the cluster
+  // hands to the workers in turn (one kept-alive connection would reach one worker only).
+  const warm = kmsClient(kms.endpoint, cred, { agent: new http.Agent({ keepAlive: false }) });
+  for (let i = 0; i < 20; i++) await warm.Encrypt({ KeyId: KeyId!, Plaintext: b64('warm') });
   const workers = () => kms.processIds().filter((p) => p !== kms.pid);
   const first = workers();
   expect(first).toHaveLength(2);
