@@ -45,10 +45,12 @@ it('holds a 20/s action to 20/s across both instances over 5 seconds', async () 
       else other.push(code);
     }
   };
-  await Promise.all(Array.from({ length: 8 }, (_, i) => loop(i)));
+  // 24 loops: with 8, a loaded CI machine's calls took about 300 ms, too few to fill the limit
+  // every second (81 accepted).
+  await Promise.all(Array.from({ length: 24 }, (_, i) => loop(i)));
   expect(other).toEqual([]);
-  // How many calls the loops make depends on the machine (a loaded CI machine made 144): the
-  // limit must have refused some, and let through 20 a second.
+  // How many calls the loops make depends on the machine: the limit must have refused some,
+  // and let through 20 a second.
   expect(refused).toBeGreaterThan(0);
   expect(accepted).toBeGreaterThanOrEqual(90);
   expect(accepted).toBeLessThanOrEqual(110);
