@@ -61,8 +61,10 @@ it('answers success or a documented state error to concurrent state changes on o
   // CloudResourceBindingNotFound, ...) or FailedOperation.CmkUsedByCloudProduct. Calls with the
   // same body signed in the same second share a signature, which serves another action only
   // within 2 s of its first use (signature-binding.ts): on a loaded CI machine some of the 300
-  // were answered later, with the documented AuthFailure.SignatureFailure.
-  const unexpected = codes.filter((x) => !/^(OK|ResourceUnavailable\.\w+|FailedOperation\.CmkUsedByCloudProduct|AuthFailure\.SignatureFailure)$/.test(x));
+  // were answered later, with the documented AuthFailure.SignatureFailure. There too, a change
+  // may wait past 3 s for one of its process's 4 database connections, or be overtaken by the
+  // others' writes to the key 16 times in a row: the documented retry-later answer, nothing changed.
+  const unexpected = codes.filter((x) => !/^(OK|ResourceUnavailable\.\w+|FailedOperation\.CmkUsedByCloudProduct|AuthFailure\.SignatureFailure|UnsupportedOperation\.ServiceTemporaryUnavailable)$/.test(x));
   expect(unexpected).toEqual([]);
   expect(codes.filter((x) => x === 'OK').length).toBeGreaterThan(0);
 });
