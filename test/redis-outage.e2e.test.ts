@@ -35,7 +35,10 @@ const load = (ms: number): Promise<LoadOutcome> => pacedLoad((i) => codeOf(clien
 it('shares the rate counters in Redis, counts per instance while Redis is down, and shares them again once it is back', async () => {
   const shared = await load(2000);
   expect(shared.other).toEqual([]);
-  expect(shared.accepted).toBeGreaterThanOrEqual(30);
+  // Not closed: a fresh window lets its 20 through. Not more than that: on a starved CI machine
+  // the services took the 120 calls in bursts and let through 20 in all (their decisions,
+  // not the calls, fell within one window). Shared: two counters would let up to 80 through.
+  expect(shared.accepted).toBeGreaterThanOrEqual(20);
   expect(shared.accepted).toBeLessThanOrEqual(50);
   expect((await redis.keys('kms:rl:*')).length).toBeGreaterThan(0);
 
@@ -43,10 +46,11 @@ it('shares the rate counters in Redis, counts per instance while Redis is down, 
   const down = await load(2000);
   expect(down.other).toEqual([]);
   // Not open: the instances' own limits (20/s each, at most 100 in 2 s with the window's edges)
-  // refuse the rest, however many a loaded machine gets through. Not closed: each allows 20/s.
+  // refuse the rest, however many a loaded machine gets through. Not closed: each instance's
+  // fresh window lets its 20 through, 40 in all (more is up to the machine, as above).
   expect(down.refused).toBeGreaterThan(0);
   expect(down.accepted).toBeLessThanOrEqual(100);
-  expect(down.accepted).toBeGreaterThanOrEqual(60);
+  expect(down.accepted).toBeGreaterThanOrEqual(40);
   for (const s of [a, b]) expect(s.logs).toMatch(/rate-limit counters unreachable in Redis; counting in this instance/);
 
   await redis.start();
@@ -59,7 +63,7 @@ it('shares the rate counters in Redis, counts per instance while Redis is down, 
   await new Promise((r) => setTimeout(r, 1000)); // the instances' own windows empty
   const back = await load(2000);
   expect(back.other).toEqual([]);
-  expect(back.accepted).toBeGreaterThanOrEqual(30);
+  expect(back.accepted).toBeGreaterThanOrEqual(20);
   expect(back.accepted).toBeLessThanOrEqual(50);
   expect((await redis.keys('kms:rl:*')).length).toBeGreaterThan(0);
 }, 60_000);
