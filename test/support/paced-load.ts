@@ -1,8 +1,16 @@
-/** What a paced load got: calls accepted, refused by the rate limit, and any other answer. */
+import { TimedCall } from './rate-window';
+
+/** One call of a paced load: its index (`send(i)`) and timing. */
+export interface PacedCall extends TimedCall {
+  i: number;
+}
+
+/** What a paced load got: calls accepted, refused by the rate limit, any other answer, and every call timed. */
 export interface LoadOutcome {
   accepted: number;
   refused: number;
   other: string[];
+  calls: PacedCall[];
 }
 
 /**
@@ -12,21 +20,23 @@ export interface LoadOutcome {
  * Late ticks are caught up at once, so the number sent stays perSecond * ms / 1000.
  */
 export async function pacedLoad(send: (i: number) => Promise<string>, perSecond: number, ms: number, refusedCode = 'RequestLimitExceeded'): Promise<LoadOutcome> {
-  const r: LoadOutcome = { accepted: 0, refused: 0, other: [] };
-  const calls: Array<Promise<void>> = [];
+  const r: LoadOutcome = { accepted: 0, refused: 0, other: [], calls: [] };
+  const pending: Array<Promise<void>> = [];
   const started = Date.now();
   const total = Math.round((perSecond * ms) / 1000);
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / perSecond;
     if (due > Date.now()) await new Promise((ok) => setTimeout(ok, due - Date.now()));
-    calls.push(
+    const sent = Date.now();
+    pending.push(
       send(i).then((code) => {
+        r.calls.push({ i, sent, answered: Date.now(), code });
         if (code === 'OK') r.accepted++;
         else if (code === refusedCode) r.refused++;
         else r.other.push(code);
       }),
     );
   }
-  await Promise.all(calls);
+  await Promise.all(pending);
   return r;
 }
