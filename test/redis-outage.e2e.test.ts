@@ -41,7 +41,8 @@ it('shares the rate counters in Redis, counts per instance while Redis is down, 
   // starved machine's services took the calls in bursts and let through 20 in all).
   expect(impossibleRefusals(shared.calls, 20)).toEqual([]);
   expect(shared.accepted).toBeLessThanOrEqual(50);
-  expect((await redis.keys('kms:rl:*')).length).toBeGreaterThan(0);
+  // Counted in Redis (its keys may have expired by now on a loaded machine: a window after the last accepted call).
+  expect(await redis.scriptCalls()).toBeGreaterThanOrEqual(shared.accepted);
 
   await redis.stop('SIGKILL');
   const down = await load(2000);
@@ -70,5 +71,6 @@ it('shares the rate counters in Redis, counts per instance while Redis is down, 
   expect(back.other).toEqual([]);
   expect(impossibleRefusals(back.calls, 20)).toEqual([]);
   expect(back.accepted).toBeLessThanOrEqual(50);
-  expect((await redis.keys('kms:rl:*')).length).toBeGreaterThan(0);
+  // Counted in the Redis that came back (its statistics started again with it).
+  expect(await redis.scriptCalls()).toBeGreaterThanOrEqual(back.accepted);
 }, 60_000);

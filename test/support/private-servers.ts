@@ -130,11 +130,16 @@ export class PrivateRedis extends PrivateServer {
     return redisReachable(this.url);
   }
 
-  /** The keys matching `pattern` now in this Redis. */
-  async keys(pattern: string): Promise<string[]> {
+  /**
+   * How many scripts this Redis has run since it started (INFO commandstats: EVALSHA, and EVAL
+   * when the script was not loaded yet): the rate counters' work. Unlike their keys, which
+   * expire a window after the last accepted call, the count stays to be read after a load.
+   */
+  async scriptCalls(): Promise<number> {
     const r = new Redis(this.url, { maxRetriesPerRequest: 0 });
     try {
-      return await r.keys(pattern);
+      const stats = await r.info('commandstats');
+      return [...stats.matchAll(/^cmdstat_eval(?:sha)?:calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
     } finally {
       r.disconnect();
     }
