@@ -57,17 +57,28 @@ onPostgres('answers the retry-later error when no connection of the pool frees w
     // An operator's transaction holds the keys' table: a CreateKey takes the worker's one connection and waits on it.
     await db.query('BEGIN');
     await db.query('LOCK TABLE cmks IN ACCESS EXCLUSIVE MODE');
-    const held = codeOf(c.CreateKey({ Alias: 'behind-the-lock' }));
+    // With its message: a refusal says which wait ran out.
+    const held = c.CreateKey({ Alias: 'behind-the-lock' }).then(() => 'OK', (e: Error & { code?: string }) => `${e.code}: ${e.message}`);
     await waitForLockWaiter(kms.env.KMS_DATABASE_URL);
     const started = Date.now();
     expect(await codeOf(c.ListKeys({}))).toBe('UnsupportedOperation.ServiceTemporaryUnavailable');
     expect(Date.now() - started).toBeGreaterThanOrEqual(2900);
     // Calls the caches serve need no connection.
     expect(await encrypt()).toBe('OK');
-    // The lock released, the waiting CreateKey goes through and the pool serves again.
+    // The lock released, the pool serves again. The waiting CreateKey goes through, or, as once
+    // in CI on a starved machine (not reproduced since), answers retry-later because a later wait
+    // of its own for the one connection (it asks again after its quota count, for the alias, the
+    // journal and the insert) passed 3 s: then it made nothing, and its retry goes through.
     await db.query('COMMIT');
-    expect(await held).toBe('OK');
+    const answer = await held;
+    if (answer !== 'OK') {
+      expect(answer).toBe('UnsupportedOperation.ServiceTemporaryUnavailable: the database is unavailable; retry later');
+      expect(await codeOf(c.CreateKey({ Alias: 'behind-the-lock' }))).toBe('OK');
+    }
     expect(await codeOf(c.ListKeys({}))).toBe('OK');
+  } catch (e) {
+    (e as Error).message += `\n--- service log ---\n${kms.logs}`;
+    throw e;
   } finally {
     await db.end();
     await kms.stop();
