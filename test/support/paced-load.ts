@@ -1,4 +1,4 @@
-import { TimedCall } from './rate-window';
+import { TimedCall, timed } from './rate-window';
 
 /** One call of a paced load: its index (`send(i)`) and timing. */
 export interface PacedCall extends TimedCall {
@@ -27,10 +27,10 @@ export async function pacedLoad(send: (i: number) => Promise<string>, perSecond:
   for (let i = 0; i < total; i++) {
     const due = started + (i * 1000) / perSecond;
     if (due > Date.now()) await new Promise((ok) => setTimeout(ok, due - Date.now()));
-    const sent = Date.now();
     pending.push(
-      send(i).then((code) => {
-        r.calls.push({ i, sent, answered: Date.now(), code });
+      timed(() => send(i)).then((call) => {
+        r.calls.push({ i, ...call });
+        const { code } = call;
         if (code === 'OK') r.accepted++;
         else if (code === refusedCode) r.refused++;
         else r.other.push(code);
