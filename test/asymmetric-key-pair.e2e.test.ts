@@ -167,6 +167,14 @@ describe('EncryptionPublicKey', () => {
       expect((await raw({ KeyId: keyId, KeySpec: 'SM2', ...body })).code).toBe('InvalidParameter');
     }
   });
+
+  it('answers InvalidParameter for a well-formed SubjectPublicKeyInfo of RSA whose key is not one', async () => {
+    // rsaEncryption with NULL parameters, and a BIT STRING holding SEQUENCE { INTEGER 5 }: no modulus.
+    const der = Buffer.from('3017300d06092a864886f70d01010105000306003003020105', 'hex');
+    const pem = `-----BEGIN PUBLIC KEY-----\n${der.toString('base64')}\n-----END PUBLIC KEY-----\n`;
+    const r = await raw({ KeyId: keyId, KeySpec: 'SM2', EncryptionPublicKey: pem, EncryptionAlgorithm: 'RSAES_PKCS1_V1_5' });
+    expect([r.code, (r.body.Error as { Message: string }).Message]).toEqual(['InvalidParameter', 'EncryptionPublicKey is not a valid RSA public key']);
+  });
 });
 
 describe('documented errors', () => {

@@ -115,6 +115,25 @@ it('answers 12000001, 12000002 and 12000003 for unsupported, missing and invalid
   expect(await huks.code('importKeyItem', { keyAlias: 'short', options: { properties: aesProps(128, 3), inData: crypto.randomBytes(15).toString('base64') } })).toBe(12000003);
 });
 
+it('answers 12000001 for an algorithm or an OAEP digest it does not do, and 12000003 for a purpose a key pair cannot have', async () => {
+  // A session's properties are judged before its key is looked up, so the AES key's alias serves.
+  const RSA = 1;
+  const ECC = 2;
+  const OAEP = 1;
+  const SHA384 = 13;
+  const generateAlg = await huks.call('generateKeyItem', { keyAlias: 'alg-99', options: { properties: props([TAG.ALGORITHM, 99], [TAG.KEY_SIZE, 256], [TAG.PURPOSE, 3]) }, nonce: nonce() });
+  expectError(generateAlg, 12000001, 400, 'Unsupported');
+  expect(generateAlg.body.error.message).toBe('algorithm 99 is not supported here (RSA 1, ECC 2, AES 20, HMAC 50)');
+  const oaep = await huks.call('initSession', { keyAlias: 'e-aes', options: { properties: props([TAG.ALGORITHM, RSA], [TAG.PURPOSE, DECRYPT], [TAG.PADDING, OAEP], [TAG.DIGEST, SHA384]) }, nonce: nonce() });
+  expectError(oaep, 12000001, 400, 'Unsupported');
+  expect(oaep.body.error.message).toBe('OAEP here uses HUKS_DIGEST_SHA1 (or HUKS_DIGEST_SHA256 where the token can)');
+  const eccDecrypt = await huks.call('initSession', { keyAlias: 'e-aes', options: { properties: props([TAG.ALGORITHM, ECC], [TAG.PURPOSE, DECRYPT]) }, nonce: nonce() });
+  expectError(eccDecrypt, 12000003, 400, 'InvalidParameter');
+  expect(eccDecrypt.body.error.message).toBe('an ECC session\'s purpose is exactly one of SIGN and VERIFY');
+  expect(await huks.code('initSession', { keyAlias: 'e-aes', options: { properties: props([TAG.ALGORITHM, RSA], [TAG.PURPOSE, ENCRYPT | DECRYPT]) } })).toBe(12000003);
+  expect((await huks.ok('hasKeyItem', { keyAlias: 'alg-99', options: {} })).exists).toBe(false);
+});
+
 it('answers 12000011 for an unknown alias and for a handle of another account or instance', async () => {
   expect(await huks.code('initSession', { keyAlias: 'nobody', options: { properties: gcmProps(ENCRYPT, crypto.randomBytes(12), Buffer.alloc(0)) } })).toBe(12000011);
   const h = await huks.init('e-aes', gcmProps(ENCRYPT, crypto.randomBytes(12), Buffer.alloc(0)));
