@@ -49,7 +49,7 @@ it('serves 400 concurrent requests in async mode through a pool of 4 sessions', 
   }
 });
 
-it('refuses to start on a missing profile or a PIN file others can read, with a clear message', async () => {
+it('refuses to start on a missing, malformed or invalid profile or a PIN file others can read, with a clear message', async () => {
   const run = (env: Record<string, string>) =>
     new Promise<{ code: number | null; text: string }>((resolve) => {
       const p = spawn(process.execPath, [path.join(ROOT, 'bin/kms.js'), 'migrate'], { env: { ...process.env, KMS_DATA_DIR: path.join(dir, 'd'), ...env } });
@@ -66,6 +66,17 @@ it('refuses to start on a missing profile or a PIN file others can read, with a 
   expect(loose.code).toBe(1);
   expect(loose.text).toMatch(/must not be readable by group or others/);
   expect(loose.text).not.toContain('user-pin-1');
+  // A profile that is not JSON, and one that is but breaks a rule: each named, with what is wrong.
+  const notJson = path.join(dir, 'not-json.json');
+  fs.writeFileSync(notJson, '{ "module": ');
+  const broken = await run({ KMS_HSM_PROFILE: notJson });
+  expect(broken.code).toBe(1);
+  expect(broken.text).toContain(`${notJson}: invalid JSON (`);
+  const noSessions = path.join(dir, 'no-sessions.json');
+  fs.writeFileSync(noSessions, JSON.stringify({ module: SOFTHSM, token: { label: 'x' }, maxSessions: 0 }));
+  const invalid = await run({ KMS_HSM_PROFILE: noSessions });
+  expect(invalid.code).toBe(1);
+  expect(invalid.text).toContain(`${noSessions}: maxSessions must be 1..1024`);
 });
 
 it('ships profiles that parse', () => {
