@@ -38,6 +38,8 @@ describe('AK/SK signatures', () => {
     const hw = HuaweiClient.of(kms.endpoint, alice);
     expect((await hw.post('describe-key', { key_id: aliceKey })).key_info.key_alias).toBe('alice_key');
     expect((await hw.get('user-instances')).instance_num).toBe(1);
+    // A query string is signed too, its parameters sorted by name (no endpoint reads one).
+    expect((await hw.get('user-instances', { zone: 'b c', limit: '10', marker: 'é/x' })).instance_num).toBe(1);
     // The signer's own request, 14 minutes old, is still within the window.
     const r = await rawRequest(kms.endpoint, alice, 'POST', path_('describe-key'), describeBody(), { headers: { 'X-Sdk-Date': sdkDate(14 * 60_000) } });
     expect(r.status).toBe(200);
@@ -74,6 +76,11 @@ describe('AK/SK signatures', () => {
     expect(await tamper({ headers: { 'X-Sdk-Content-Sha256': crypto.createHash('sha256').update('{}').digest('hex') } })).toBe('403 KMS.0302');
     expect(await tamper({ headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' } })).toBe('403 KMS.0302');
     expect(await tamper({ headers: { 'X-Security-Token': 'temporary' } })).toBe('403 KMS.0302');
+    // The query sent is not the one signed: changed, added or left out.
+    expect(await tamper({ query: { limit: '10' }, sentQuery: 'limit=11' })).toBe('403 KMS.0302');
+    expect(await tamper({ sentQuery: 'limit=10' })).toBe('403 KMS.0302');
+    expect(await tamper({ query: { limit: '10' }, sentQuery: '' })).toBe('403 KMS.0302');
+    expect(await tamper({ query: { limit: '10' } })).toBe('200 undefined');
     // A signed header changed after signing: the date.
     const other = await rawRequest(kms.endpoint, alice, 'POST', path_('describe-key'), describeBody(), { afterSigning: (h) => void (h['X-Sdk-Date'] = sdkDate(5000)) });
     expect(`${other.status} ${other.body.error_code}`).toBe('403 KMS.0302');

@@ -94,7 +94,7 @@ export async function rawRequest(
   method: string,
   path: string,
   body: string | Buffer = '',
-  opts: { headers?: Record<string, string>; afterSigning?: (h: Record<string, string>) => void; query?: Record<string, string> } = {},
+  opts: { headers?: Record<string, string>; afterSigning?: (h: Record<string, string>) => void; query?: Record<string, string>; sentQuery?: string } = {},
 ): Promise<RawAnswer> {
   const buf = Buffer.from(body);
   let headers: Record<string, string> = { 'content-type': 'application/json', ...(opts.headers ?? {}) };
@@ -104,7 +104,9 @@ export async function rawRequest(
     headers = AKSKSigner.sign({ endpoint: `http://${endpoint}${path}`, method, headers, queryParams: opts.query ?? {} } as never, credentials) as Record<string, string>;
   }
   opts.afterSigning?.(headers);
-  const qs = opts.query ? `?${new URLSearchParams(opts.query).toString()}` : '';
+  // `sentQuery`: the query string sent, when it is not the one signed.
+  const sent = opts.sentQuery ?? (opts.query ? new URLSearchParams(opts.query).toString() : '');
+  const qs = sent ? `?${sent}` : '';
   const [host, port] = endpoint.split(':');
   return new Promise((resolve, reject) => {
     const req = http.request({ host, port: Number(port), method, path: path + qs, headers: { ...headers, 'content-length': String(buf.length) }, agent: false }, (res) => {
