@@ -134,13 +134,39 @@ export class KmsService {
     while (Date.now() < until) {
       if (this.proc.exitCode !== null) throw new Error(`kms serve exited with ${this.proc.exitCode}:\n${this.logs}`);
       try {
-        if ((await healthStatus(this.endpoint, this.tls)) === 200) return;
+        if ((await healthStatus(this.endpoint, this.tls)) === 200) return await this.allWorkersServing(until);
       } catch {
         /* not listening yet */
       }
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error(`kms serve did not become healthy:\n${this.logs}`);
+  }
+
+  /**
+   * Health answers once one worker listens; the cluster hands connections only to workers that
+   * listen, so a test that spreads requests over workers waits for all of them: until the
+   * instance's metrics count them all (loopback callers may scrape them), or `until`, or the
+   * metrics are not served to the test (moved to an admin port, or refused).
+   */
+  private async allWorkersServing(until: number): Promise<void> {
+    const workers = Number(this.env.KMS_WORKERS);
+    if (workers < 2 || this.env.KMS_ADMIN_PORT) return;
+    const [host, port] = this.endpoint.split(':');
+    const serving = () =>
+      new Promise<number>((resolve) => {
+        const req = (this.tls ? https : http).get({ host, port: Number(port), path: '/_kms/metrics', agent: false, ...this.tls }, (res) => {
+          let body = '';
+          res.setEncoding('utf8').on('data', (d: string) => (body += d));
+          res.on('end', () => resolve(res.statusCode === 200 ? Number(/^kms_workers_reporting (\d+)$/m.exec(body)?.[1] ?? 0) : -1));
+        });
+        req.on('error', () => resolve(0));
+      });
+    while (Date.now() < until) {
+      const n = await serving();
+      if (n < 0 || n >= workers) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
   }
 
   /** The primary's process id. */
