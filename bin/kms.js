@@ -45,6 +45,12 @@ function loadBundle() {
   return { main: mod.exports.main, save };
 }
 
+// Required rather than run (the tests' CLI host, test/support/cli-host.js): only the loader.
+if (require.main !== module) {
+  module.exports = { loadBundle };
+  return;
+}
+
 const argv = process.argv.slice(2);
 // The file commands are clients of a service: they load the SDK only, not the service's modules.
 if (argv[0] === 'encrypt' || argv[0] === 'decrypt') {
