@@ -44,12 +44,18 @@ const SHELL_KEYWORDS = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done'
 
 const basename = (cmd: string): string => cmd.split('/').pop()!;
 
+/** The functions a sh script defines (`name() {`): calling one runs the commands of its body, which count where they are. */
+export function shellFunctions(script: string): Set<string> {
+  return new Set([...script.matchAll(/^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\)/gm)].map((m) => m[1]));
+}
+
 /**
  * The external commands of one line (or several) of POSIX sh: each simple command's first word
  * after variable assignments and keywords, command substitutions included. `$var cmd` counts
- * `cmd` (setup.sh's optional `$sudo`); a `for` header and `command -v X` (a lookup) run nothing.
+ * `cmd` (setup.sh's optional `$sudo`); a `for` header, `command -v X` (a lookup) and a call of
+ * one of the script's `functions` run nothing.
  */
-export function shellCommands(script: string): string[] {
+export function shellCommands(script: string, functions = shellFunctions(script)): string[] {
   const out: string[] = [];
   const lines = script
     .split('\n')
@@ -74,7 +80,7 @@ export function shellCommands(script: string): string[] {
     let i = 0;
     while (i < words.length && (SHELL_KEYWORDS.has(words[i]) || /^[A-Za-z_][A-Za-z0-9_]*=/.test(words[i]) || words[i].startsWith('$'))) i++;
     const cmd = words[i];
-    if (!cmd || SHELL_BUILTINS.has(cmd) || cmd === 'SUBST' || /^[0-9]*[<>]/.test(cmd) || cmd === '""' || cmd === "''") continue;
+    if (!cmd || SHELL_BUILTINS.has(cmd) || functions.has(cmd) || cmd === 'SUBST' || /^[0-9]*[<>]/.test(cmd) || cmd === '""' || cmd === "''") continue;
     if (cmd === 'exec' && words[i + 1]) out.push(basename(words[i + 1]));
     else out.push(basename(cmd));
   }
@@ -240,11 +246,11 @@ export function scanSource(file: string, root: string): FileScan {
 export function scanShell(file: string, root: string): FileScan {
   const rel = path.relative(root, file);
   const commands: SpawnedCommand[] = [];
-  fs.readFileSync(file, 'utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      for (const command of shellCommands(line)) commands.push({ command, at: `${rel}:${i + 1}` });
-    });
+  const text = fs.readFileSync(file, 'utf8');
+  const functions = shellFunctions(text);
+  text.split('\n').forEach((line, i) => {
+    for (const command of shellCommands(line, functions)) commands.push({ command, at: `${rel}:${i + 1}` });
+  });
   return { commands, unresolved: [] };
 }
 

@@ -96,5 +96,6 @@ describe('the scan itself', () => {
     expect(shellCommands(`if [ "$(id -u)" = 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; fi`)).toEqual(['id']);
     expect(shellCommands('  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $need >/dev/null')).toEqual(['apt-get']);
     expect(shellCommands('echo "setup: please install:$need (apt-get install$need)" >&2; exit 1')).toEqual([]);
+    expect(shellCommands('pass() {\n  name=$1\n  (npm test -- "$@" > "$name.log")\n}\npass sqlite --x &\nwait')).toEqual(['npm']);
   });
 });
