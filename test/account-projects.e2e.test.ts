@@ -1,5 +1,4 @@
-import { kmsCli } from './support/audit-db';
-import { KmsService } from './support/kms-service';
+import { KmsService, kmsCli } from './support/kms-service';
 
 /** `kms account projects`: one project per served region, ids 32 lowercase hex, stable and distinct. */
 

@@ -1,5 +1,5 @@
-import { jsonLines, kmsCli, waitForRecords } from './support/audit-db';
-import { KmsService } from './support/kms-service';
+import { jsonLines, waitForRecords } from './support/audit-db';
+import { KmsService, kmsCli } from './support/kms-service';
 import { kmsClient } from './support/tencent-client';
 
 /** `kms audit export --since ISO`: every record since then, oldest first, as JSON lines (page by page inside). */

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { auditList, kmsCli, sql, waitForRecords } from './support/audit-db';
-import { KmsService } from './support/kms-service';
+import { auditList, sql, waitForRecords } from './support/audit-db';
+import { KmsService, kmsCli } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 /**

@@ -1,6 +1,6 @@
 import { recordHash } from '../src/audit/audit-event';
-import { AuditLine, auditList, kmsCli, sql, waitForRecords } from './support/audit-db';
-import { Credential, KmsService } from './support/kms-service';
+import { AuditLine, auditList, sql, waitForRecords } from './support/audit-db';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { b64, kmsClient } from './support/tencent-client';
 
 /**

@@ -1,9 +1,9 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { kmsCli, sql } from './support/audit-db';
+import { sql } from './support/audit-db';
 import { createTokenObject, tokenObjects } from './support/embedded-token';
 import { WRAPPED } from './support/key-storage';
-import { Credential, KmsService } from './support/kms-service';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { b64, kmsClient } from './support/tencent-client';
 import { msUntil } from './support/wait';
 

@@ -1,8 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { auditList, kmsCli } from './support/audit-db';
-import { Credential, KmsService } from './support/kms-service';
+import { auditList } from './support/audit-db';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 /**

@@ -1,9 +1,9 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadProfile } from '../src/hsm/hsm-profile';
-import { KmsService } from './support/kms-service';
+import { KmsService, runToExit } from './support/kms-service';
 import { b64, kmsClient } from './support/tencent-client';
 
 /** A token reached through a profile file, in the async call mode, with fewer sessions than concurrent requests. */
@@ -50,13 +50,7 @@ it('serves 400 concurrent requests in async mode through a pool of 4 sessions', 
 });
 
 it('refuses to start on a missing, malformed or invalid profile or a PIN file others can read, with a clear message', async () => {
-  const run = (env: Record<string, string>) =>
-    new Promise<{ code: number | null; text: string }>((resolve) => {
-      const p = spawn(process.execPath, [path.join(ROOT, 'bin/kms.js'), 'migrate'], { env: { ...process.env, KMS_DATA_DIR: path.join(dir, 'd'), ...env } });
-      let text = '';
-      p.stderr.on('data', (d: Buffer) => (text += d));
-      p.on('exit', (code) => resolve({ code, text }));
-    });
+  const run = (env: Record<string, string>) => runToExit({ KMS_DATA_DIR: path.join(dir, 'd'), ...env }, { args: ['migrate'] });
   const missing = await run({ KMS_HSM_PROFILE: 'no-such-profile' });
   expect(missing.code).toBe(1);
   expect(missing.text).toMatch(/HSM profile "no-such-profile" not found/);

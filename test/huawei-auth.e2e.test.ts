@@ -4,9 +4,9 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectIdOf } from '../src/accounts/projects';
-import { kmsCli, waitForRecords } from './support/audit-db';
+import { waitForRecords } from './support/audit-db';
 import { HuaweiClient, Json, codeOf, rawRequest } from './support/huawei-client';
-import { Credential, KmsService } from './support/kms-service';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { codeOf as tcCodeOf, kmsClient } from './support/tencent-client';
 
 /**

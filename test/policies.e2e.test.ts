@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { Credential, KmsService } from './support/kms-service';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 /** Sub-users with policies: allow, deny, wildcards, resource names; root credentials see only their account. */
@@ -109,13 +107,7 @@ it('limits a sub-user to the keys of one creator, and set-policy takes effect wi
 });
 
 it('refuses malformed policies and unknown users clearly, and never prints a SecretKey twice', async () => {
-  const run = promisify(execFile);
-  const bin = path.resolve(__dirname, '..', 'bin', 'kms.js');
-  const fail = async (...args: string[]) =>
-    run(process.execPath, [bin, ...args], { env: { ...process.env, ...kms.env } }).then(
-      () => ({ code: 0, stderr: '' }),
-      (e: { code: number; stderr: string }) => e,
-    );
+  const fail = (...args: string[]) => kmsCli(kms.env, ...args);
   const bad = path.join(dir, 'bad.json');
   for (const [doc, msg] of [
     ['not json', /not valid JSON/],
@@ -188,13 +180,6 @@ describe('ReEncrypt needs the rights of the Decrypt and Encrypt it does', () => 
 });
 
 describe('policies naming no action of the API', () => {
-  const run = promisify(execFile);
-  const bin = path.resolve(__dirname, '..', 'bin', 'kms.js');
-  const kmsCli = (...args: string[]) =>
-    run(process.execPath, [bin, ...args], { env: { ...process.env, ...kms.env } }).then(
-      (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-      (e: { code: number; stdout: string; stderr: string }) => e,
-    );
 
   it.each([
     ['name/kms:decrypt', 1],
@@ -205,13 +190,13 @@ describe('policies naming no action of the API', () => {
     const good = 'name/kms:Encrypt';
     const statement = [{ effect: 'deny', action: index === 0 ? [bad, good] : [good, bad], resource: '*' }, { effect: 'allow', action: 'name/kms:*', resource: '*' }];
     const file = policyFile(`bad-${bad.replace(/\W/g, '_')}`, statement);
-    const created = await kmsCli('user', 'create', '--account', root.Uin, '--name', 'misspelt', '--policy', file);
+    const created = await kmsCli(kms.env, 'user', 'create', '--account', root.Uin, '--name', 'misspelt', '--policy', file);
     expect(created.code).not.toBe(0);
     expect(created.stderr).toContain(`statement 0: action "${bad}" matches no action of the API`);
     expect(created.stdout).toBe('');
 
     const u = await createUser('to-be-set', policyFile('deny-decrypt', [{ effect: 'allow', action: 'name/kms:Encrypt', resource: '*' }]));
-    const set = await kmsCli('user', 'set-policy', '--user', u.SubUin, '--policy', file);
+    const set = await kmsCli(kms.env, 'user', 'set-policy', '--user', u.SubUin, '--policy', file);
     expect(set.code).not.toBe(0);
     expect(set.stderr).toContain(`action "${bad}" matches no action of the API`);
     // The refused policy was not stored: the old one still holds.
@@ -224,7 +209,7 @@ describe('policies naming no action of the API', () => {
       { effect: 'allow', action: ['name/kms:Get*', 'kms:*Key', 'name/kms:ReEncrypt', '*'], resource: '*' },
       { effect: 'deny', action: 'name/kms:*', resource: res('00000000-0000-4000-8000-000000000000') },
     ]);
-    const u = await kmsCli('user', 'create', '--account', root.Uin, '--name', 'wild', '--policy', file);
+    const u = await kmsCli(kms.env, 'user', 'create', '--account', root.Uin, '--name', 'wild', '--policy', file);
     expect(u.stderr).toBe('');
     expect(u.code).toBe(0);
   });

@@ -1,12 +1,11 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
-import { Credential, KmsService, healthStatus } from './support/kms-service';
+import { Credential, KmsService, healthStatus, runToExit } from './support/kms-service';
 import { b64, kmsClient } from './support/tencent-client';
 import { IssuedCert, TestPki } from './support/test-pki';
+import { msUntil } from './support/wait';
 
 /**
  * HTTPS (KMS_TLS_CERT_FILE / KMS_TLS_KEY_FILE), mutual TLS (KMS_TLS_CLIENT_CA_FILE), TLS 1.2
@@ -14,7 +13,6 @@ import { IssuedCert, TestPki } from './support/test-pki';
  * unless KMS_ALLOW_PLAINTEXT_HTTP=1. The CAs and certificates are made by openssl here.
  */
 
-const ROOT = path.resolve(__dirname, '..');
 let pki: TestPki;
 
 beforeAll(() => {
@@ -23,23 +21,6 @@ beforeAll(() => {
 afterAll(() => pki.remove());
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** `kms serve` (or another command) that is expected to stop by itself: its exit code and output. */
-function runToExit(env: Record<string, string>, args = ['serve']): Promise<{ code: number | null; text: string }> {
-  return new Promise((resolve) => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kms-tls-'));
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin/kms.js'), ...args], { env: { ...process.env, KMS_DATA_DIR: dataDir, KMS_PORT: '0', KMS_WORKERS: '1', ...env } });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d));
-    p.stderr.on('data', (d: Buffer) => (text += d));
-    const kill = setTimeout(() => p.kill('SIGKILL'), 30_000);
-    p.on('exit', (code) => {
-      clearTimeout(kill);
-      fs.rmSync(dataDir, { recursive: true, force: true });
-      resolve({ code, text });
-    });
-  });
-}
 
 /** The serial number of the certificate a new TLS connection is served. */
 function servedSerial(endpoint: string, extra: tls.ConnectionOptions = {}): Promise<string> {
@@ -194,11 +175,15 @@ describe('start-up', () => {
     expect((await runToExit({ KMS_HOST: '::' })).text).toMatch(/refusing to serve plain HTTP on ::/);
   });
 
-  it('serves plain HTTP beyond the loopback with KMS_ALLOW_PLAINTEXT_HTTP=1, warning loudly', async () => {
-    const kms = await KmsService.start({ env: { KMS_HOST: '0.0.0.0', KMS_ALLOW_PLAINTEXT_HTTP: '1' } });
+  it('serves plain HTTP beyond the loopback with KMS_ALLOW_PLAINTEXT_HTTP=1, warning loudly; a SIGHUP there reloads nothing and stops nothing', async () => {
+    const kms = await KmsService.start({ env: { KMS_HOST: '0.0.0.0', KMS_ALLOW_PLAINTEXT_HTTP: '1', KMS_LOG_LEVEL: 'info' } });
     try {
       expect(kms.logs).toMatch(/"level":"warn".*PLAIN HTTP ON 0\.0\.0\.0 \(KMS_ALLOW_PLAINTEXT_HTTP=1\)/);
-      expect((await kmsClient(kms.endpoint, await kms.createAccount('plain')).GetRegions()).Regions).toContain('ap-guangzhou');
+      const c = kmsClient(kms.endpoint, await kms.createAccount('plain'));
+      expect((await c.GetRegions()).Regions).toContain('ap-guangzhou');
+      process.kill(kms.pid, 'SIGHUP');
+      expect(await msUntil(async () => kms.logs.includes('SIGHUP: no TLS files to reload (plain HTTP)'), 5000)).toBeLessThan(Infinity);
+      expect((await c.GetRegions()).Regions).toContain('ap-guangzhou');
     } finally {
       await kms.stop();
     }

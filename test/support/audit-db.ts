@@ -1,11 +1,7 @@
 import Database from 'better-sqlite3';
-import { execFile } from 'node:child_process';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { Client } from 'pg';
-
-const BIN = path.resolve(__dirname, '..', '..', 'bin', 'kms.js');
-const run = promisify(execFile);
+import { kmsCli } from './kms-service';
 
 /**
  * SQL on a service's database behind its back (SQLite file or PostgreSQL), as someone who can
@@ -30,17 +26,6 @@ export async function sql<T = Record<string, unknown>>(env: Record<string, strin
     return (st.reader ? st.all(...args) : (st.run(...args), [])) as T[];
   } finally {
     db.close();
-  }
-}
-
-/** Runs the CLI on a service's data: exit code, output and errors, whatever the exit code. */
-export async function kmsCli(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, maxBuffer: 64 * 1024 * 1024 });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
   }
 }
 

@@ -10,7 +10,7 @@ const { loadBundle } = require('../../bin/kms.js');
  * about 0.6 s of CPU loading the bundle and 0.05 s on its command, and the tests' set-up
  * calls (accounts, users, tokens, token audits) were a third of a test pass's CPU. Commands
  * run one at a time; each builds and closes its own core, as in its own process. Tests of
- * the CLI itself (exit codes, messages, usage) run `bin/kms.js` as a process.
+ * the CLI as a process (bin/kms.js's own exit, usage, configuration errors) run it as one.
  */
 const kms = loadBundle();
 const out = { stdout: process.stdout.write.bind(process.stdout), stderr: process.stderr.write.bind(process.stderr) };

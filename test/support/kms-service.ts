@@ -45,7 +45,7 @@ function bindable(port: number): Promise<boolean> {
   });
 }
 
-interface CliAnswer {
+export interface CliAnswer {
   code: number;
   stdout: string;
   stderr: string;
@@ -56,20 +56,37 @@ interface CliAnswer {
  * ended by afterAll: it loads the CLI once, where a `kms` process a command would load it
  * every time (0.6 s of CPU against the 0.05 s the command takes).
  */
-class CliHost {
+export class CliHost {
   private readonly proc: ChildProcess;
   private readonly waiting: Array<{ resolve: (a: CliAnswer) => void; reject: (e: Error) => void }> = [];
   private log = '';
 
-  constructor() {
-    this.proc = spawn(process.execPath, [path.join(__dirname, 'cli-host.js')], { stdio: ['pipe', 'pipe', 'pipe'] });
-    this.proc.stderr!.on('data', (b: Buffer) => {
-      this.log = (this.log + b.toString()).slice(-20_000);
+  /** `script`: the host (another only in the host's own test). */
+  constructor(script = path.join(__dirname, 'cli-host.js')) {
+    this.proc = spawn(process.execPath, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stderr!.on('data', (b: Buffer) => this.keep(b.toString()));
+    readline.createInterface({ input: this.proc.stdout! }).on('line', (line) => {
+      let answer: CliAnswer;
+      try {
+        answer = JSON.parse(line) as CliAnswer;
+      } catch {
+        this.keep(`${line}\n`); // not an answer: something written outside a command
+        return;
+      }
+      this.waiting.shift()?.resolve(answer);
     });
-    readline.createInterface({ input: this.proc.stdout! }).on('line', (line) => this.waiting.shift()?.resolve(JSON.parse(line) as CliAnswer));
-    this.proc.on('exit', (code, signal) => {
-      for (const w of this.waiting.splice(0)) w.reject(new Error(`the CLI host exited (${code ?? signal}):\n${this.log}`));
-    });
+    const gone = (why: string) => {
+      for (const w of this.waiting.splice(0)) w.reject(new Error(`the CLI host ${why}:\n${this.log}`));
+    };
+    this.proc.on('exit', (code, signal) => gone(`exited (${code ?? signal})`));
+    this.proc.on('error', (e) => gone(`failed: ${e.message}`));
+    // A write to a host that died fails with EPIPE; its exit rejects what waits.
+    this.proc.stdin!.on('error', () => undefined);
+  }
+
+  /** The end of what the host wrote outside its answers, for the errors that name it. */
+  private keep(text: string): void {
+    this.log = (this.log + text).slice(-20_000);
   }
 
   run(argv: string[], env: Record<string, string>): Promise<CliAnswer> {
@@ -98,6 +115,47 @@ if (typeof afterAll === 'function') {
   afterAll(async () => {
     await host?.close();
     host = undefined;
+  });
+}
+
+/**
+ * Runs `kms ARGS` with `env` over the test's environment, in this test file's CLI host: its
+ * exit code and what it wrote, whatever the code. Tests of the CLI as a process (bin/kms.js's
+ * own exit, usage, configuration errors) spawn it instead (test/cli.e2e.test.ts).
+ */
+export function kmsCli(env: Record<string, string>, ...args: string[]): Promise<CliAnswer> {
+  return cliHost().run(args, { ...process.env, ...env } as Record<string, string>);
+}
+
+/** What a `kms` process that ended printed (stdout and stderr together), and its exit code. */
+export interface Exited {
+  code: number | null;
+  text: string;
+}
+
+/**
+ * `kms ARGS` (`serve` unless `args` says otherwise) as a process of its own, for the starts and
+ * commands expected to stop by themselves: its exit code and output. It gets a data folder of
+ * its own unless `env` names one, port 0 and one worker unless `env` says otherwise; `watch`
+ * sees the output as it comes (and may stop the process); it is killed after 30 s.
+ */
+export function runToExit(env: Record<string, string>, opts: { args?: string[]; watch?: (text: string, p: ChildProcess) => void } = {}): Promise<Exited> {
+  const own = env.KMS_DATA_DIR ? undefined : fs.mkdtempSync(path.join(os.tmpdir(), 'kms-exit-'));
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...(opts.args ?? ['serve'])], { env: { ...process.env, KMS_PORT: '0', KMS_WORKERS: '1', ...(own && { KMS_DATA_DIR: own }), ...env } });
+    let text = '';
+    const add = (d: Buffer) => {
+      text += d;
+      opts.watch?.(text, p);
+    };
+    p.stdout!.on('data', add);
+    p.stderr!.on('data', add);
+    const kill = setTimeout(() => p.kill('SIGKILL'), 30_000);
+    p.on('exit', (code) => {
+      clearTimeout(kill);
+      if (own) fs.rmSync(own, { recursive: true, force: true });
+      resolve({ code, text });
+    });
   });
 }
 
@@ -252,7 +310,7 @@ export class KmsService {
    * test file's CLI host (cliHost), not in a process of its own.
    */
   async cli<T = unknown>(...args: string[]): Promise<T> {
-    const r = await cliHost().run(args, { ...process.env, ...this.env } as Record<string, string>);
+    const r = await kmsCli(this.env, ...args);
     if (r.code !== 0) throw new Error(`kms ${args.join(' ')} exited with ${r.code}: ${r.stderr}`);
     return JSON.parse(r.stdout) as T;
   }
