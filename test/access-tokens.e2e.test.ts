@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { auditList, kmsCli, sql, waitForRecords } from './support/audit-db';
-import { Credential, KmsService } from './support/kms-service';
+import { auditList, sql, waitForRecords } from './support/audit-db';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
+import { setTestClock } from './support/test-clock';
 
 /**
  * `kms iam-token create`: the token it prints, how long it lasts, what the database keeps of it
@@ -150,10 +151,7 @@ describe('expired tokens', () => {
   it('are deleted a week after they expire, and only they', async () => {
     const old = await kms.cli<Issued>('iam-token', 'create', '--account', root.Uin);
     const listed = async () => (await kms.cli<Listed[]>('credential', 'list', '--account', root.Uin)).map((x) => x.SecretId);
-    const setClock = async (days: number) => {
-      fs.writeFileSync(clockFile, String(days * 86_400));
-      await new Promise((r) => setTimeout(r, 300));
-    };
+    const setClock = (days: number) => setTestClock(clockFile, days * 86_400);
     // The clock runs ten days ahead: `old` expires on day 11, `recent` on day 14.
     await setClock(13);
     const recent = await kms.cli<Issued>('iam-token', 'create', '--account', root.Uin);

@@ -1,10 +1,11 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { AuditLine, auditList, jsonLines, kmsCli, sql, waitForRecords } from './support/audit-db';
-import { Credential, KmsService } from './support/kms-service';
+import { AuditLine, auditList, jsonLines, sql, waitForRecords } from './support/audit-db';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { send, signTc3, signV1 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { setTestClock } from './support/test-clock';
 
 /**
  * What the audit trail records: every request of the Tencent face (successes and each kind of
@@ -128,7 +129,7 @@ it("records the deletion job's work as the service's own", async () => {
   fs.writeFileSync(clockFile, String(8 * 86400));
   const lines = await waitForRecords(kms.env, (l) => l.some((x) => x.face === 'service' && x.action === 'key-deletion'), 15_000);
   expect(find(lines, (l) => l.face === 'service' && l.action === 'key-deletion')).toMatchObject({ account: root.Uin, keys: [{ keyId: KeyId }], result: 'Success', secretId: null });
-  fs.writeFileSync(clockFile, '0');
+  await setTestClock(clockFile, 0);
 });
 
 it('holds no secret: SecretKeys, plaintexts, ciphertexts, data keys, PINs', async () => {

@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { auditList, kmsCli, sql, waitForRecords } from './support/audit-db';
-import { KmsService } from './support/kms-service';
+import { auditList, sql, waitForRecords } from './support/audit-db';
+import { KmsService, kmsCli } from './support/kms-service';
 import { b64, kmsClient } from './support/tencent-client';
+import { setTestClock } from './support/test-clock';
 
 /**
  * Retention: records older than KMS_AUDIT_RETENTION_DAYS are removed by a leased job, and
@@ -32,8 +33,7 @@ it('prunes records past retention and still verifies, from a sealed checkpoint',
   expect((await kmsCli(kms.env, 'audit', 'verify')).code).toBe(0);
 
   // 31 days on: what was recorded until now is past the 30 days kept; what comes next is not.
-  fs.writeFileSync(clockFile, String(31 * DAY));
-  await new Promise((r) => setTimeout(r, 300));
+  await setTestClock(clockFile, 31 * DAY);
   for (let i = 0; i < 3; i++) await c.Encrypt({ KeyId: KeyId!, Plaintext: b64(`new ${i}`) });
   const cutoff = Date.now() + DAY * 1000;
   // The three new records may reach the store after the job's own record: wait for them too.

@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
-import { Credential, KmsService } from './support/kms-service';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { codeOf, kmsClient } from './support/tencent-client';
 import { msUntil } from './support/wait';
+import { setTestClock } from './support/test-clock';
 
 /**
  * Credential lifecycle: list, disable/enable/delete a credential, delete a sub-user, disable
@@ -13,9 +12,7 @@ import { msUntil } from './support/wait';
  * stop (or restore) the credential on the other instance within a second, for TC3 and v1.
  */
 
-const BIN = path.resolve(__dirname, '..', 'bin', 'kms.js');
 const NOT_FOUND = 'AuthFailure.SecretIdNotFound';
-const run = promisify(execFile);
 
 let a: KmsService;
 let b: KmsService;
@@ -47,15 +44,7 @@ afterAll(async () => {
 });
 
 /** The CLI on the shared data, whatever its exit code. */
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...a.env } });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (e) {
-    const x = e as { code: number; stdout: string; stderr: string };
-    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
-  }
-}
+const cli = (...args: string[]) => kmsCli(a.env, ...args);
 const list = async (uin: string) => a.cli<Listed[]>('credential', 'list', '--account', uin);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -185,7 +174,7 @@ describe('account disable and enable', () => {
 });
 
 describe('LastUsedAt', () => {
-  const setClock = (seconds: number) => fs.writeFileSync(clockFile, String(seconds));
+  const setClock = (seconds: number) => setTestClock(clockFile, seconds);
   const lastUsed = async (cred: Credential) => (await list(cred.Uin)).find((x) => x.SecretId === cred.SecretId)!.LastUsedAt;
   /** LastUsedAt once it has changed from `before` (written in the background, within a few seconds). */
   async function changed(cred: Credential, before: number | null): Promise<number | null> {
@@ -213,8 +202,7 @@ describe('LastUsedAt', () => {
 
     // Many uses on every worker of both instances, 45 seconds later on the service clock
     // (plus the few real seconds this test takes): no process writes again within the minute.
-    setClock(45);
-    await sleep(300);
+    await setClock(45);
     for (let i = 0; i < 20; i++) {
       expect(await onB(root, i % 2 ? 'HmacSHA256' : 'TC3-HMAC-SHA256')).toBe('OK');
       expect(await codeOf(kmsClient(a.endpoint, root).ListKeys({}))).toBe('OK');
@@ -223,8 +211,7 @@ describe('LastUsedAt', () => {
     expect(await lastUsed(root)).toBe(first);
 
     // A minute on, the next use is recorded.
-    setClock(61);
-    await sleep(300);
+    await setClock(61);
     // The use's own time, not the poll's: the background write may take seconds on a loaded machine.
     const usedAt = Math.floor(Date.now() / 1000) + 61;
     expect(await onB(root)).toBe('OK');

@@ -2,10 +2,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { projectIdOf } from '../src/accounts/projects';
-import { kmsCli, waitForRecords } from './support/audit-db';
+import { waitForRecords } from './support/audit-db';
 import { HuaweiClient, Json, RawAnswer, rawRequest } from './support/huawei-client';
-import { Credential, KmsService } from './support/kms-service';
+import { Credential, KmsService, kmsCli } from './support/kms-service';
 import { msUntil } from './support/wait';
+import { setTestClock } from './support/test-clock';
 
 /**
  * X-Auth-Token on the REST face, with tokens of `kms iam-token create`: 24 hours by the
@@ -53,11 +54,8 @@ const codeOf = async (p: Promise<RawAnswer>): Promise<string> => {
 };
 const describe_ = (token: string) => codeOf(call(token, 'describe-key', { key_id: aliceKey }));
 
-/** Sets the service's clock `seconds` ahead (both workers and the CLI re-read it within 100 ms). */
-async function clockAhead(seconds: number): Promise<void> {
-  fs.writeFileSync(clockFile, String(seconds));
-  await sleep(250);
-}
+/** Sets the service's clock `seconds` ahead. */
+const clockAhead = (seconds: number): Promise<void> => setTestClock(clockFile, seconds);
 
 /** Every answer over `n` calls (the two workers take turns). */
 async function answers(token: string, n = 6): Promise<Set<string>> {

@@ -7,6 +7,7 @@ import { ownerOf } from '../src/api/huks/handles';
 import { aesKey, buf, gcm, segments, u8, useAccount } from './support/huks-session';
 import { Credential, KmsService, healthStatus } from './support/kms-service';
 import { msUntil } from './support/wait';
+import { setTestClock } from './support/test-clock';
 
 /**
  * HUKS sessions on a service of three workers, through the client only: the per-account session
@@ -64,16 +65,15 @@ it('expires a session idle for KMS_HUKS_SESSION_TTL_S (12000011), and frees its 
   const props = encProps(crypto.randomBytes(12));
   const handles = await Promise.all(Array.from({ length: MAX }, () => as(a, () => huks.initSession('k', { properties: props }))));
   await as(a, () => huks.updateSession(handles[0].handle, { properties: props, inData: u8('before') }));
-  fs.writeFileSync(clockFile, String(TTL_S + 5));
   try {
-    // Each worker keeps a clock reading for up to 100 ms: once that has passed, no step can see
-    // the old time (and refresh the session's idle time with it), and every handle answers as expired.
-    await new Promise((r) => setTimeout(r, 250));
+    // Once every worker reads the new time, no step can see the old one (and refresh the
+    // session's idle time with it), and every handle answers as expired.
+    await setTestClock(clockFile, TTL_S + 5);
     for (const h of handles) await expect(as(a, () => huks.finishSession(h.handle, { properties: props }))).rejects.toMatchObject({ code: 12000011, reason: 'SessionNotFound' });
     const fresh = await Promise.all(Array.from({ length: MAX }, () => as(a, () => huks.initSession('k', { properties: props }))));
     for (const h of fresh) await as(a, () => huks.abortSession(h.handle, {}));
   } finally {
-    fs.writeFileSync(clockFile, '0');
+    await setTestClock(clockFile, 0);
   }
 });
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { HuksRaw, aesProps, gcmProps } from './support/huks-raw';
 import { Credential, KmsService } from './support/kms-service';
 import { msUntil } from './support/wait';
+import { setTestClock } from './support/test-clock';
 
 /**
  * HUKS sessions over several workers: steps landing on other workers than their init's are
@@ -77,9 +78,7 @@ it('expires idle sessions after KMS_HUKS_SESSION_TTL_S on the service clock, and
   const handles = [];
   for (let i = 0; i < MAX; i++) handles.push(await huks.init('w-aes', gcm(crypto.randomBytes(12))));
   await huks.update(handles[0], Buffer.alloc(1000));
-  fs.writeFileSync(clockFile, '61');
-  // Each process re-reads the clock file at most every 100 ms.
-  await new Promise((r) => setTimeout(r, 300));
+  await setTestClock(clockFile, 61);
   try {
     for (const h of handles) expect(await huks.code('updateSession', { handle: h, options: { inData: 'AAAA' } })).toBe(12000011);
     // The slots are free again once the owners have swept (every second).
@@ -90,7 +89,7 @@ it('expires idle sessions after KMS_HUKS_SESSION_TTL_S on the service clock, and
     }, 5000);
     await huks.abort(opened!);
   } finally {
-    fs.writeFileSync(clockFile, '0');
+    await setTestClock(clockFile, 0);
   }
 });
 

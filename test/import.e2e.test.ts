@@ -10,6 +10,7 @@ import { Credential, KmsService } from './support/kms-service';
 import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
 import { sendFresh, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { setTestClock } from './support/test-clock';
 
 /**
  * BYOK as the import guide describes it: CreateKey Type 2, GetParametersForImport, the
@@ -54,7 +55,7 @@ const newKey = async (Alias: string, Type = 2, region?: string) => (await c(regi
 const params = (KeyId: string, WrappingAlgorithm = 'RSAES_OAEP_SHA_1', region?: string) => c(region).GetParametersForImport({ KeyId, WrappingAlgorithm, WrappingKeySpec: 'RSA_2048' });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => Math.floor(Date.now() / 1000);
-const setClock = (seconds: number) => fs.writeFileSync(clockFile, String(seconds));
+const setClock = (seconds: number) => setTestClock(clockFile, seconds);
 const encrypt = async (KeyId: string, text: string, region?: string) => (await c(region).Encrypt({ KeyId, Plaintext: b64(text) })).CiphertextBlob!;
 const decrypt = async (CiphertextBlob: string, region?: string) => Buffer.from((await c(region).Decrypt({ CiphertextBlob })).Plaintext!, 'base64').toString();
 /** An imported key's stored material (external keys have one version): its token object, or its wrapped blob. */
@@ -460,10 +461,10 @@ describe('expiry on the test clock', () => {
     expect((await meta(id)).ValidTo).toBe(validTo);
     const blob = await encrypt(id, 'for an hour');
 
-    setClock(1800);
+    await setClock(1800);
     await sleep(600);
     expect((await meta(id)).KeyState).toBe('Enabled');
-    setClock(7200);
+    await setClock(7200);
     const until = Date.now() + 5000;
     while (Date.now() < until && (await meta(id)).KeyState !== 'PendingImport') await sleep(100);
     expect(await meta(id)).toMatchObject({ KeyState: 'PendingImport', ValidTo: 0 });
@@ -486,12 +487,10 @@ describe('expiry on the test clock', () => {
     const wrappedEarly = wrapMaterial(m.dir, pe.PublicKey!, 'RSAES_OAEP_SHA_1');
     const wrappedLate = wrapMaterial(m.dir, pl.PublicKey!, 'RSAES_OAEP_SHA_1');
 
-    setClock(DAY - 60);
-    await sleep(300);
+    await setClock(DAY - 60);
     await c().ImportKeyMaterial({ KeyId: early, ImportToken: pe.ImportToken!, EncryptedKeyMaterial: wrappedEarly });
     expect(pairOf(late)).toHaveLength(1);
-    setClock(DAY + 60);
-    await sleep(300);
+    await setClock(DAY + 60);
     expect(await codeOf(c().ImportKeyMaterial({ KeyId: late, ImportToken: pl.ImportToken!, EncryptedKeyMaterial: wrappedLate }))).toBe(EXPIRED);
     const until = Date.now() + 5000;
     while (Date.now() < until && pairOf(late).length + pairOf(early).length > 0) await sleep(200);

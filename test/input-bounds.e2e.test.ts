@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { storedLabels } from './support/key-storage';
 import { Credential, KmsService } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { setTestClock } from './support/test-clock';
 
 /**
  * Inputs that must not collide or pile up: encryption contexts that differ as JSON never
@@ -151,7 +152,7 @@ describe('key versions', () => {
       expect(Math.abs(md.NextRotateTime! - (shifted + 7 * DAY))).toBeLessThan(30);
       expect(await codeOf(c().Encrypt({ KeyId: full, Plaintext: b64('x') }))).toBe('OK');
     } finally {
-      fs.writeFileSync(clockFile, '0');
+      await setTestClock(clockFile, 0);
     }
   });
 });

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { sessionKeys, storedLabels, WRAPPED } from './support/key-storage';
 import { Credential, KmsService } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { setTestClock } from './support/test-clock';
 
 /** The symmetric key lifecycle of the 2019-01-18 API, its error codes, and the deletion scheduler on a test clock. */
 
@@ -185,7 +186,7 @@ describe('scheduled deletion', () => {
     expect(await storedLabels(kms, doomed)).toEqual([]);
     expect(await storedLabels(kms, saved)).toEqual([`cmk ${saved} v1`]);
     expect(kms.logs.match(new RegExp(`"msg":"cmk deleted","keyId":"${doomed}"`, 'g'))).toHaveLength(1);
-    fs.writeFileSync(clockFile, '0');
+    await setTestClock(clockFile, 0);
   });
 });
 

@@ -6,6 +6,7 @@ import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/u
 import { storedLabels, storedVersions, WRAPPED } from './support/key-storage';
 import { send, signTc3 } from './support/signer';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { setTestClock } from './support/test-clock';
 
 /**
  * Key versions and rotation: EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus,
@@ -259,7 +260,7 @@ describe('parameter and authorization errors', () => {
 });
 
 describe('the rotation job', () => {
-  afterAll(() => fs.writeFileSync(clockFile, '0'));
+  afterAll(() => setTestClock(clockFile, 0));
 
   it('rotates Enabled keys when their time comes, once per period; a disabled key waits until it is enabled', async () => {
     const weekly = await newKey('weekly');
