@@ -10,6 +10,7 @@ import { resolveHsm } from './hsm/hsm-setup';
 import { loadTsmLicenses } from './config/tsm-licenses';
 import * as path from 'node:path';
 import { withFileLock } from './common/file-lock';
+import { nestLog } from './common/logger';
 import { WrappedMaterial } from './hsm/wrapped-material';
 import { KEK_SETUP_LOCK } from './key-storage/version-batches';
 
@@ -20,7 +21,7 @@ import { KEK_SETUP_LOCK } from './key-storage/version-batches';
  */
 export async function prepare(cfg: KmsConfig): Promise<void> {
   await prepareSchema(cfg);
-  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: nestLog });
   try {
     await ensureServiceKeys(ctx, cfg);
   } finally {

@@ -10,7 +10,7 @@ import { JobRunner } from './jobs/job-runner';
 import { FACES } from './api/faces';
 import { FaceHandler, faceRouter } from './faces/face';
 import { ConsoleAssets, isConsolePath } from './console/console-assets';
-import { Log } from './common/logger';
+import { Log, nestLog } from './common/logger';
 import { KmsConfig } from './config/config';
 import { prepare } from './prepare';
 import { ClusterRateStorage } from './quotas/rate-limit-storage';
@@ -29,7 +29,7 @@ async function startWorker(cfg: KmsConfig): Promise<void> {
   const expressApp = express();
   expressApp.disable('x-powered-by');
   expressApp.set('etag', false);
-  const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: ['error', 'warn'] });
+  const app = await NestFactory.create(AppModule.forRoot(cfg, true), new ExpressAdapter(expressApp), { bodyParser: false, logger: nestLog });
   // Not on SIGHUP: that one reloads the TLS files (the handler above).
   app.enableShutdownHooks(Object.values(ShutdownSignal).filter((sig) => sig !== ShutdownSignal.SIGHUP));
   app.get(JobRunner).enable();

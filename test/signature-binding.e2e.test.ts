@@ -244,6 +244,6 @@ describe('KMS_TC3_REQUIRE_SIGNED_ACTION=1', () => {
   });
 
   it('refuses to start with a value other than 1 or 0', async () => {
-    await expect(KmsService.start({ shareWith: kms, env: { KMS_TC3_REQUIRE_SIGNED_ACTION: 'yes' } })).rejects.toThrow(/KMS_TC3_REQUIRE_SIGNED_ACTION must be 1 or 0, got "yes"/);
+    await expect(KmsService.start({ shareWith: kms, env: { KMS_TC3_REQUIRE_SIGNED_ACTION: 'yes' } })).rejects.toThrow(/KMS_TC3_REQUIRE_SIGNED_ACTION must be 1 or 0, got \\"yes\\"/);
   });
 });

@@ -1,8 +1,10 @@
-import { spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Credential, KmsService } from './support/kms-service';
+import { Credential, Exited, freePort, healthStatus, KmsService, runToExit } from './support/kms-service';
 import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
+import { msUntil } from './support/wait';
 
 /**
  * The token goes away under load and comes back: meanwhile requests fail fast with
@@ -10,7 +12,6 @@ import { b64, codeOf, kmsClient } from './support/tencent-client';
  * same service processes. The token is a SoftHSM token behind test/support/unpluggable-pkcs11.c.
  */
 
-const ROOT = path.resolve(__dirname, '..');
 const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
 
 let token: UnpluggableToken;
@@ -95,19 +96,71 @@ it('fails fast while the token is away and recovers without a restart', async ()
   expect(kms.logs).not.toContain(UNPLUGGABLE_PIN);
 }, 60_000);
 
+/** `kms serve` on the unpluggable token, to its exit (see runToExit). */
+const serve = (env: Record<string, string>, watch?: (text: string, p: ChildProcess) => void): Promise<Exited> => runToExit({ KMS_HSM_PROFILE: token.profile, KMS_LOG_LEVEL: 'info', ...env }, { watch });
+
 it('refuses to start with a wrong PIN, and does not retry it', async () => {
-  const profile = token.profile;
-  const out = await new Promise<{ code: number | null; text: string }>((resolve) => {
-    const p = spawn(process.execPath, [path.join(ROOT, 'bin/kms.js'), 'serve'], {
-      env: { ...process.env, KMS_DATA_DIR: path.join(token.dir, 'data-wrong-pin'), KMS_PORT: '0', KMS_HSM_PROFILE: profile, KMS_HSM_PIN: 'wrong-pin' },
-    });
-    let text = '';
-    p.stdout.on('data', (d: Buffer) => (text += d));
-    p.stderr.on('data', (d: Buffer) => (text += d));
-    p.on('exit', (code: number | null) => resolve({ code, text }));
-  });
+  const out = await serve({ KMS_DATA_DIR: path.join(token.dir, 'data-wrong-pin'), KMS_HSM_PIN: 'wrong-pin' });
   expect(out.code).toBe(1);
   expect(out.text).toMatch(/CKR_PIN_INCORRECT/);
   expect(out.text).not.toContain('wrong-pin');
   expect(out.text.match(/CKR_PIN_INCORRECT/g)).toHaveLength(1);
 });
+
+describe('a token away at start', () => {
+  afterEach(() => token.plugIn());
+
+  it('is tried again a few times: a token back meanwhile is used', async () => {
+    token.unplug();
+    const port = await freePort();
+    let healthy = false;
+    const out = await serve({ KMS_DATA_DIR: path.join(token.dir, 'data-late'), KMS_PORT: String(port), KMS_HSM_PIN: UNPLUGGABLE_PIN }, (text, p) => {
+      if (!/hsm token not usable yet; trying again/.test(text) || !fs.existsSync(path.join(token.dir, 'unplugged'))) return;
+      token.plugIn();
+      void msUntil(() => healthStatus(`127.0.0.1:${port}`).then((s) => s === 200, () => false), 20_000, 50).then((ms) => {
+        healthy = ms < Infinity;
+        p.kill('SIGTERM');
+      });
+    });
+    expect(healthy).toBe(true);
+    expect(out.text).toMatch(/CKR_DEVICE_REMOVED/);
+  }, 30_000);
+
+  it('makes `kms serve` exit with its error once the tries are spent', async () => {
+    token.unplug();
+    const out = await serve({ KMS_DATA_DIR: path.join(token.dir, 'data-away'), KMS_HSM_PIN: UNPLUGGABLE_PIN });
+    expect(out.code).toBe(1);
+    // Five tries: four warnings, then the error.
+    expect(out.text.match(/hsm token not usable yet; trying again/g)).toHaveLength(4);
+    // The error that stops it: a line of the service's JSON log like the warnings, not Nest's coloured dump.
+    const lines = out.text.trim().split('\n');
+    expect(lines).toHaveLength(5);
+    expect(JSON.parse(lines[4])).toMatchObject({ level: 'error', msg: expect.stringMatching(/CKR_DEVICE_REMOVED/), error: 'HsmError' });
+    expect(out.text).not.toContain(UNPLUGGABLE_PIN);
+  }, 30_000);
+});
+
+it('stays down when the token comes back refusing the PIN: it does not try the PIN again until a restart', async () => {
+  const alone = await KmsService.start({ env: { KMS_HSM_PROFILE: token.profile, KMS_HSM_PIN: UNPLUGGABLE_PIN, KMS_LOG_LEVEL: 'info', KMS_RATE_LIMITS: 'off' } });
+  try {
+    const c = kmsClient(alone.endpoint, await alone.createAccount('pin-changed'));
+    const { KeyId } = await c.CreateKey({ Alias: 'pin-changed' });
+    token.unplug();
+    token.refuseLogin();
+    expect(await codeOf(c.Encrypt({ KeyId: KeyId!, Plaintext: b64('x') }))).toBe(UNAVAILABLE);
+    token.plugIn();
+    expect(await msUntil(async () => /hsm login refused; not retrying/.test(alone.logs), 10_000, 50)).toBeLessThan(Infinity);
+    // The PIN would work again now; the service does not try it (a token may lock after a few refusals).
+    token.acceptLogin();
+    await new Promise((r) => setTimeout(r, 1200)); // more than two reload intervals (500 ms)
+    expect(await codeOf(c.Encrypt({ KeyId: KeyId!, Plaintext: b64('x') }))).toBe(UNAVAILABLE);
+    expect(await healthStatus(alone.endpoint)).toBe(503);
+    expect(alone.logs.match(/hsm login refused; not retrying/g)).toHaveLength(1);
+    expect(alone.logs).not.toMatch(/hsm token available again/);
+    expect(alone.logs).not.toContain(UNPLUGGABLE_PIN);
+  } finally {
+    token.plugIn();
+    token.acceptLogin();
+    await alone.stop();
+  }
+}, 30_000);

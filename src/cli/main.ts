@@ -11,7 +11,7 @@ import { AuditEvent } from '../audit/audit-event';
 import { AuditTrail } from '../audit/audit-trail';
 import { AuditVerifier } from '../audit/audit-verifier';
 import { scrubEnv } from '../common/environ';
-import { Log } from '../common/logger';
+import { Log, nestLog } from '../common/logger';
 import { ConfigError, KmsConfig, loadConfig } from '../config/config';
 import { KeyStore } from '../hsm/key-store';
 import { KeysService } from '../keys/keys.service';
@@ -56,7 +56,7 @@ type Audited = Pick<AuditEvent, 'action' | 'account' | 'subUser' | 'secretId' | 
  */
 async function withCore<T>(cfg: KmsConfig, fn: (ctx: INestApplicationContext) => Promise<T>, audited?: Audited, describe?: (r: T) => Partial<Audited>): Promise<T> {
   await prepareSchema(cfg);
-  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: ['error', 'warn'] });
+  const ctx = await NestFactory.createApplicationContext(AppModule.forRoot(cfg, false), { logger: nestLog });
   try {
     await ensureServiceKeys(ctx, cfg);
   } catch (e) {

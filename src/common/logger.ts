@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { LoggerService } from '@nestjs/common';
 import pretty from 'pino-pretty';
 import { KmsConfig } from '../config/config';
 
@@ -47,4 +48,24 @@ export class Log {
   static warn(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.warn({ msg, ...fields }); }
   static info(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.info({ msg, ...fields }); }
   static debug(msg: string, fields: Record<string, unknown> = {}): void { Log.logger.debug({ msg, ...fields }); }
+}
+
+/**
+ * Nest's own messages as lines of this log, not Nest's coloured console: its warnings, and the
+ * error that stops a start (a token or database out of reach), which Nest hands over as the
+ * error itself. Its informational chatter (modules loaded, routes mapped) stays out.
+ */
+export const nestLog: LoggerService = {
+  log: () => undefined,
+  warn: (message: unknown, ...rest: unknown[]) => Log.warn(textOf(message), nestFields(message, rest)),
+  error: (message: unknown, ...rest: unknown[]) => Log.error(textOf(message), nestFields(message, rest)),
+};
+
+const textOf = (m: unknown): string => (m instanceof Error ? m.message : String(m));
+
+/** Nest appends its context (the class that logs) last; an error keeps its name and, without its first line (the message again), its stack. */
+function nestFields(message: unknown, rest: unknown[]): Record<string, unknown> {
+  const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? rest[rest.length - 1] : undefined;
+  if (!(message instanceof Error)) return { context };
+  return { context, error: message.name, stack: message.stack?.split('\n').slice(1).map((l) => l.trim()) };
 }

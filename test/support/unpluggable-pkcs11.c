@@ -1,9 +1,11 @@
 /*
  * A test-only PKCS#11 module that stands in front of a real one (UNPLUG_REAL_MODULE) and
  * answers CKR_DEVICE_REMOVED while the file named by UNPLUG_FILE exists: a token that can
- * be pulled out and plugged back in. With UNPLUG_REFUSE_SIGN or UNPLUG_REFUSE_KEY_PAIR (a
- * mechanism number), C_SignInit or C_GenerateKeyPair refuses that mechanism though the real
- * module lists it: a token whose list overclaims. (p11-kit server would do, but Debian 12's p11-kit
+ * be pulled out and plugged back in. While the file named by UNPLUG_REFUSE_LOGIN_FILE
+ * exists, C_Login answers CKR_PIN_INCORRECT: a token that came back with another PIN. With
+ * UNPLUG_REFUSE_SIGN or UNPLUG_REFUSE_KEY_PAIR (a mechanism number), C_SignInit or
+ * C_GenerateKeyPair refuses that mechanism though the real module lists it: a token whose
+ * list overclaims. (p11-kit server would do, but Debian 12's p11-kit
  * 0.24.1 does not forward CKM_AES_GCM.)
  */
 #include <dlfcn.h>
@@ -23,10 +25,11 @@
 static CK_FUNCTION_LIST_PTR real;
 static CK_FUNCTION_LIST mine;
 
-static int unplugged(void) {
-  const char *f = getenv("UNPLUG_FILE");
+static int exists(const char *variable) {
+  const char *f = getenv(variable);
   return f && access(f, F_OK) == 0;
 }
+static int unplugged(void) { return exists("UNPLUG_FILE"); }
 #define GUARD                 \
   if (unplugged()) return CKR_DEVICE_REMOVED;
 
@@ -34,7 +37,11 @@ static CK_RV w_Initialize(CK_VOID_PTR a) { GUARD return real->C_Initialize(a); }
 static CK_RV w_GetSlotList(CK_BBOOL p, CK_SLOT_ID_PTR l, CK_ULONG_PTR c) { GUARD return real->C_GetSlotList(p, l, c); }
 static CK_RV w_GetTokenInfo(CK_SLOT_ID s, CK_TOKEN_INFO_PTR i) { GUARD return real->C_GetTokenInfo(s, i); }
 static CK_RV w_OpenSession(CK_SLOT_ID s, CK_FLAGS f, CK_VOID_PTR a, CK_NOTIFY n, CK_SESSION_HANDLE_PTR h) { GUARD return real->C_OpenSession(s, f, a, n, h); }
-static CK_RV w_Login(CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG l) { GUARD return real->C_Login(h, u, p, l); }
+static CK_RV w_Login(CK_SESSION_HANDLE h, CK_USER_TYPE u, CK_UTF8CHAR_PTR p, CK_ULONG l) {
+  GUARD
+  if (exists("UNPLUG_REFUSE_LOGIN_FILE")) return CKR_PIN_INCORRECT;
+  return real->C_Login(h, u, p, l);
+}
 static CK_RV w_FindObjectsInit(CK_SESSION_HANDLE h, CK_ATTRIBUTE_PTR t, CK_ULONG n) { GUARD return real->C_FindObjectsInit(h, t, n); }
 static CK_RV w_EncryptInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE k) { GUARD return real->C_EncryptInit(h, m, k); }
 static CK_RV w_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR d, CK_ULONG dl, CK_BYTE_PTR o, CK_ULONG_PTR ol) { GUARD return real->C_Encrypt(h, d, dl, o, ol); }

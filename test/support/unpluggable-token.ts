@@ -13,6 +13,9 @@ export interface UnpluggableToken {
   profile: string;
   unplug(): void;
   plugIn(): void;
+  /** From now on C_Login answers CKR_PIN_INCORRECT (the token came back with another PIN), until acceptLogin. */
+  refuseLogin(): void;
+  acceptLogin(): void;
   remove(): void;
 }
 
@@ -31,19 +34,22 @@ export function unpluggableToken(prefix: string, reloadIntervalMs: number, refus
   fs.writeFileSync(conf, `directories.tokendir = ${dir}/tokens\nobjectstore.backend = file\nlog.level = ERROR\n`);
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', UNPLUGGABLE_PIN], { env: { ...process.env, SOFTHSM2_CONF: conf } });
   const unplugFile = path.join(dir, 'unplugged');
+  const refuseLoginFile = path.join(dir, 'login-refused');
   const profile = path.join(dir, 'unpluggable.json');
   // The SO PIN, for wrapped key storage's set-up (KMS_KEY_STORAGE=wrapped makes key-encryption keys).
   const soPinFile = path.join(dir, 'so.pin');
   fs.writeFileSync(soPinFile, 'so-secret\n', { mode: 0o600 });
   fs.writeFileSync(
     profile,
-    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE, ...(refuse.sign !== undefined && { UNPLUG_REFUSE_SIGN: String(refuse.sign) }), ...(refuse.keyPair !== undefined && { UNPLUG_REFUSE_KEY_PAIR: String(refuse.keyPair) }) } }),
+    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REFUSE_LOGIN_FILE: refuseLoginFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE, ...(refuse.sign !== undefined && { UNPLUG_REFUSE_SIGN: String(refuse.sign) }), ...(refuse.keyPair !== undefined && { UNPLUG_REFUSE_KEY_PAIR: String(refuse.keyPair) }) } }),
   );
   return {
     dir,
     profile,
     unplug: () => fs.writeFileSync(unplugFile, ''),
     plugIn: () => fs.rmSync(unplugFile, { force: true }),
+    refuseLogin: () => fs.writeFileSync(refuseLoginFile, ''),
+    acceptLogin: () => fs.rmSync(refuseLoginFile, { force: true }),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }
