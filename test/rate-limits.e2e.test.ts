@@ -1,5 +1,7 @@
+import * as http from 'node:http';
 import { Credential, KmsService } from './support/kms-service';
 import { expectLimitedBurst } from './support/rate-burst';
+import { servicePid } from './support/service-process';
 import { send, signTc3 } from './support/signer';
 import { codeOf, kmsClient } from './support/tencent-client';
 
@@ -37,6 +39,52 @@ it('takes per-action overrides from the configuration', async () => {
   const c = kmsClient(kms.endpoint, a);
   await expectLimitedBurst(() => codeOf(c.GetServiceStatus()), 6, 3, 'OK');
 });
+
+it('counts in each worker alone while the primary does not answer: the limit holds, and that is logged; the metrics answer retry-later meanwhile', async () => {
+  const cred = await kms.createAccount('stalled-primary');
+  // Eight connections opened before the primary stops (it hands new ones to the workers),
+  // spread over both workers.
+  const agents = Array.from({ length: 8 }, () => new http.Agent({ keepAlive: true, maxSockets: 1 }));
+  // And one for the metrics, which a worker gathers through the primary (loopback callers may scrape them).
+  const scraper = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const metrics = () =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const [host, port] = kms.endpoint.split(':');
+      http.get({ host, port: Number(port), path: '/_kms/metrics', agent: scraper }, (res) => {
+        let body = '';
+        res.setEncoding('utf8').on('data', (d: string) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      }).on('error', reject);
+    });
+  try {
+    // The official client on each connection.
+    const clients = agents.map((agent) => kmsClient(kms.endpoint, cred, { agent }));
+    expect(await Promise.all(clients.map((c) => codeOf(c.GetRegions())))).toEqual(Array(8).fill('OK'));
+    expect((await metrics()).status).toBe(200);
+    const pid = servicePid(kms.port);
+    process.kill(pid, 'SIGSTOP');
+    let codes: string[];
+    let stuck: { status: number; body: string };
+    try {
+      [codes, stuck] = await Promise.all([Promise.all(clients.map((c) => codeOf(c.GetServiceStatus()))), metrics()]);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    // Not a hang: after the primary's 2 s to gather and 2 more, the scraper is told to retry.
+    expect(stuck).toEqual({ status: 503, body: JSON.stringify({ error: 'the metrics could not be collected; retry' }) });
+    // 3 a second, counted in each worker after a second without an answer: 3 to 6 of the 8
+    // pass however the connections fell over the two workers, the rest are refused (letting
+    // every call through would pass all 8).
+    const ok = codes.filter((c) => c === 'OK').length;
+    expect(ok).toBeGreaterThanOrEqual(3);
+    expect(ok).toBeLessThanOrEqual(6);
+    expect(codes.filter((c) => c === 'RequestLimitExceeded')).toHaveLength(8 - ok);
+  } finally {
+    for (const agent of [...agents, scraper]) agent.destroy();
+  }
+  expect(kms.logs).toMatch(/the primary did not answer a rate-limit count; this worker counts alone meanwhile/);
+  expect(kms.logs).toMatch(/metrics scrape failed.*the primary process did not answer the metrics request/);
+}, 20_000);
 
 it('refuses a lone stateless call over the limit, though its action ran meanwhile: no plaintext, and the limit decides over its error', async () => {
   // One call at a time: each is alone, and Decrypt runs while the rate counter's verdict travels.

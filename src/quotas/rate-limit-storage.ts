@@ -3,7 +3,7 @@ import type { ThrottlerStorageRecord } from '@nestjs/throttler/dist/throttler-st
 import * as crypto from 'node:crypto';
 import Redis from 'ioredis';
 import { Log } from '../common/logger';
-import { PrimaryChannel } from '../common/primary-channel';
+import { ChannelPort, PrimaryChannel } from '../common/primary-channel';
 import { SlidingWindow } from './sliding-window';
 
 /**
@@ -109,14 +109,30 @@ interface RateQuestion {
 /**
  * For the workers of one instance without Redis: the cluster's primary keeps the counters
  * and each worker asks it over the IPC channel (batched per turn of the event loop:
- * PrimaryChannel), so the workers together allow the documented rate. A primary that does
- * not answer within a second lets the call through.
+ * PrimaryChannel), so the workers together allow the documented rate. While the primary does
+ * not answer within a second, the worker counts on its own (each worker then allows the full
+ * rate: the limit neither opens nor closes), and that is logged.
  */
 export class ClusterRateStorage implements ThrottlerStorage {
-  private readonly primary = new PrimaryChannel<RateQuestion, ThrottlerStorageRecord>('rate', 1000, () => record(true, 0, 0));
+  private readonly alone = new SlidingWindow();
+  private warnedAt = 0;
+  private readonly primary: PrimaryChannel<RateQuestion, ThrottlerStorageRecord>;
+
+  constructor(port?: ChannelPort) {
+    this.primary = new PrimaryChannel<RateQuestion, ThrottlerStorageRecord>('rate', 1000, (q) => this.inWorker(q), port);
+  }
 
   increment(key: string, ttl: number, limit: number): Promise<ThrottlerStorageRecord> {
     return this.primary.ask({ key, ttl, limit });
+  }
+
+  private inWorker(q: RateQuestion): ThrottlerStorageRecord {
+    if (Date.now() - this.warnedAt > WARN_EVERY_MS) {
+      this.warnedAt = Date.now();
+      Log.warn('the primary did not answer a rate-limit count; this worker counts alone meanwhile (it allows the full rate)');
+    }
+    const r = this.alone.hit(q.key, q.limit, q.ttl, Date.now());
+    return record(r.allowed, r.count, r.retryAfterMs);
   }
 
   /** In the primary: answers the workers' questions from one sliding window. */
