@@ -1,8 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client as Pg } from 'pg';
+import { drainTokenObjects, fillTokenObjects } from './support/embedded-token';
 import { storedLabels, WRAPPED } from './support/key-storage';
-import { Credential, KmsService } from './support/kms-service';
+import { CliAnswer, Credential, KmsService, kmsCli } from './support/kms-service';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 let kms: KmsService;
@@ -70,6 +71,21 @@ describe('the token holds the keys', () => {
     if (WRAPPED) expect(audit.filter((o) => o.label.startsWith('cmk '))).toHaveLength(0);
     expect(audit.length).toBeGreaterThan(WRAPPED ? 0 : ids.length);
     for (const o of audit) expect(o).toMatchObject({ sensitive: true, extractable: false, alwaysSensitive: true, neverExtractable: true, valueReadable: false });
+  });
+
+  it('lists the token while another application destroys its objects on it', async () => {
+    const id = (await kmsClient(kms.endpoint, alice).CreateKey({ Alias: 'listed-meanwhile' })).KeyId!;
+    fillTokenObjects(kms.env.KMS_DATA_DIR, 'another application', 100);
+    const drain = await drainTokenObjects(kms.env.KMS_DATA_DIR, 'another application', 30);
+    // An object found, then destroyed before it was read, used to stop the listing with CKR_OBJECT_HANDLE_INVALID.
+    const answers: CliAnswer[] = [];
+    for (let i = 0; i < 3; i++) answers.push(await kmsCli(kms.env, 'token', 'audit'), await kmsCli(kms.env, 'token', 'reconcile'));
+    const drained = await drain.stop();
+    // Objects were destroyed from before the first listing to after the last.
+    expect(drained.left).toBeGreaterThan(0);
+    expect(answers.filter((a) => a.code !== 0).map((a) => a.stderr)).toEqual([]);
+    expect(answers.flatMap((a) => (JSON.parse(a.stdout) as { Orphans?: unknown[] }).Orphans ?? [])).toEqual([]);
+    expect(await storedLabels(kms, id)).toEqual([`cmk ${id} v1`]);
   });
 
   it('keeps SecretKeys out of the database in plaintext', async () => {

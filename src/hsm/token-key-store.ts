@@ -31,6 +31,7 @@ import { generateSm2Pair, sm2Decrypt, sm2Sign } from './sm2';
 import { Sm2Ciphertext } from './sm2-encoding';
 import { Sm2Mechanisms } from './gm-mechanisms';
 import { keyHasLength } from './key-length';
+import { findHandles, readEach } from './object-search';
 import {
   WRAPPING_KEY_BITS,
   copyToToken,
@@ -259,15 +260,11 @@ export class TokenKeyStore extends KeyStore {
     const templates = keks.length > 0 ? await this.wrapped.unwrapTemplates() : new Map<string, boolean>();
     return this.token.exec((m, s) => {
       // The secret part: a secret key's value, an RSA private key's private exponent, an EC private key's value.
-      const objects = (ckoClass: number, name: MaterialAudit['class']) => {
-        m.C_FindObjectsInit(s, [{ type: pkcs11.CKA_CLASS, value: ckoClass }]);
-        let handles: Handle[];
-        try {
-          handles = m.C_FindObjects(s, 1_000_000);
-        } finally {
-          m.C_FindObjectsFinal(s);
-        }
-        return handles.map((h) => {
+      // CKA_TOKEN in the search also leaves out an object another process is still making: SoftHSM
+      // writes its defaults (CKA_TOKEN false, an empty CKA_ID) before the template, and pkcs11js
+      // crashes reading an attribute that grows from empty between its two C_GetAttributeValue calls.
+      const objects = (ckoClass: number, name: MaterialAudit['class']) =>
+        readEach(findHandles(m, s, [{ type: pkcs11.CKA_CLASS, value: ckoClass }, { type: pkcs11.CKA_TOKEN, value: true }]), (h) => {
           const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
           const [type] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_KEY_TYPE }]);
           const secret = name === 'private' && ulong(type.value as Buffer) === pkcs11.CKK_RSA ? pkcs11.CKA_PRIVATE_EXPONENT : pkcs11.CKA_VALUE;
@@ -277,7 +274,6 @@ export class TokenKeyStore extends KeyStore {
           if (isPendingKekId(entry.id) && !flag(m, s, h, pkcs11.CKA_PRIVATE)) entry.critical = 'a public key-encryption key a crash left before its private copy: a session without a login can unwrap CMK material with it; every start in wrapped storage (kms serve, any kms command with KMS_KEY_STORAGE=wrapped) destroys it';
           return entry;
         });
-      };
       return [...objects(pkcs11.CKO_SECRET_KEY, 'secret'), ...objects(pkcs11.CKO_PRIVATE_KEY, 'private')];
     });
   }
@@ -285,24 +281,18 @@ export class TokenKeyStore extends KeyStore {
   objects(): Promise<TokenObject[]> {
     return this.token.exec((m, s) => {
       this.token.seeOtherWriters(m, s);
-      const found: TokenObject[] = [];
-      for (const ckoClass of [pkcs11.CKO_SECRET_KEY, pkcs11.CKO_PRIVATE_KEY]) {
-        m.C_FindObjectsInit(s, [
-          { type: pkcs11.CKA_CLASS, value: ckoClass },
-          { type: pkcs11.CKA_TOKEN, value: true },
-        ]);
-        let handles: Handle[];
-        try {
-          handles = m.C_FindObjects(s, 1_000_000);
-        } finally {
-          m.C_FindObjectsFinal(s);
-        }
-        for (const h of handles) {
-          const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
-          found.push({ id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8') });
-        }
-      }
-      return found;
+      return [pkcs11.CKO_SECRET_KEY, pkcs11.CKO_PRIVATE_KEY].flatMap((ckoClass) =>
+        readEach(
+          findHandles(m, s, [
+            { type: pkcs11.CKA_CLASS, value: ckoClass },
+            { type: pkcs11.CKA_TOKEN, value: true },
+          ]),
+          (h) => {
+            const [id, label] = m.C_GetAttributeValue(s, h, [{ type: pkcs11.CKA_ID }, { type: pkcs11.CKA_LABEL }]);
+            return { id: (id.value as Buffer).toString('utf8'), label: (label.value as Buffer).toString('utf8') };
+          },
+        ),
+      );
     });
   }
 

@@ -4,6 +4,7 @@ import { hmacKeyTemplate } from './hmac';
 import { HsmError, ckrOf } from './hsm-errors';
 import { privateKeyTemplate } from './key-pair';
 import { NestedAttribute } from './nested-template';
+import { findHandles, readEach } from './object-search';
 import { Handle, Pkcs11 } from './token';
 
 /**
@@ -112,14 +113,7 @@ export const isPendingKekId = (id: string): boolean => id.startsWith(PENDING_PRE
 
 /** The objects that match `template`, with their CKA_ID. */
 export function findAll(m: Pkcs11, s: Handle, template: pkcs11.Template): Array<{ id: string; handle: Handle }> {
-  m.C_FindObjectsInit(s, template);
-  const handles: Handle[] = [];
-  try {
-    for (let batch = m.C_FindObjects(s, 10_000); batch.length > 0; batch = m.C_FindObjects(s, 10_000)) handles.push(...batch);
-  } finally {
-    m.C_FindObjectsFinal(s);
-  }
-  return handles.map((handle) => ({ id: (m.C_GetAttributeValue(s, handle, [{ type: pkcs11.CKA_ID }])[0].value as Buffer).toString('utf8'), handle }));
+  return readEach(findHandles(m, s, template), (handle) => ({ id: (m.C_GetAttributeValue(s, handle, [{ type: pkcs11.CKA_ID }])[0].value as Buffer).toString('utf8'), handle }));
 }
 
 /**

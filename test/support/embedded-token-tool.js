@@ -10,23 +10,24 @@
  *   node embedded-token-tool.js <module> <label> <pin-file> create secretKey <CKA_ID> <CKA_LABEL>
  *   node embedded-token-tool.js <module> <label> <pin-file> unwrap secretKey <stored blob, base64> <KEK's CKA_ID>
  *   node embedded-token-tool.js <module> <label> <pin-file> plant secretKey <CKA_ID>
+ *   node embedded-token-tool.js <module> <label> <pin-file> fill secretKey <CKA_LABEL> <count>
+ *   node embedded-token-tool.js <module> <label> <pin-file> drain secretKey <CKA_LABEL> <milliseconds between two> <stop file>
  *
  * Prints JSON on stdout. Logs in as the service does, and finalizes before exiting.
  */
 const fs = require('node:fs');
 const pkcs11 = require('pkcs11js');
 
-const [modulePath, label, pinFile, op, cls, id, arg] = process.argv.slice(2);
-// `arg`: the wrapper of `wrap` and `unwrap` (untrusted or a KEK's CKA_ID), the label of `create`.
+const [modulePath, label, pinFile, op, cls, id, arg, stopFile] = process.argv.slice(2);
+// `arg`: the wrapper of `wrap` and `unwrap` (untrusted or a KEK's CKA_ID), the label of `create`, the count of `fill`, the pause of `drain`.
 const wrapper = arg;
-const objectLabel = arg;
 const CLASSES = { privateKey: pkcs11.CKO_PRIVATE_KEY, secretKey: pkcs11.CKO_SECRET_KEY };
 /** The usage attributes each class has (asking a private key for CKA_ENCRYPT is an error). */
 const USAGE = {
   privateKey: [['decrypt', pkcs11.CKA_DECRYPT], ['sign', pkcs11.CKA_SIGN], ['signRecover', pkcs11.CKA_SIGN_RECOVER], ['unwrap', pkcs11.CKA_UNWRAP], ['derive', pkcs11.CKA_DERIVE]],
   secretKey: [['encrypt', pkcs11.CKA_ENCRYPT], ['decrypt', pkcs11.CKA_DECRYPT], ['sign', pkcs11.CKA_SIGN], ['verify', pkcs11.CKA_VERIFY], ['wrap', pkcs11.CKA_WRAP], ['unwrap', pkcs11.CKA_UNWRAP], ['derive', pkcs11.CKA_DERIVE]],
 }[cls];
-if (!(cls in CLASSES) || !['list', 'destroy', 'wrap', 'create', 'unwrap', 'plant'].includes(op) || (op === 'create' && cls !== 'secretKey')) throw new Error(`usage: ${process.argv.slice(2).join(' ')}`);
+if (!(cls in CLASSES) || !['list', 'destroy', 'wrap', 'create', 'unwrap', 'plant', 'fill', 'drain'].includes(op) || (['create', 'fill', 'drain'].includes(op) && cls !== 'secretKey')) throw new Error(`usage: ${process.argv.slice(2).join(' ')}`);
 
 /** Cryptoki booleans come back as one raw byte. */
 const bool = (v) => Buffer.isBuffer(v) && v.length > 0 && v[0] !== 0;
@@ -42,27 +43,41 @@ function find(m, session, template) {
   }
 }
 
+/**
+ * The token objects of the class, as the service's own listings read them (src/hsm/object-search.ts):
+ * finished objects only (CKA_TOKEN true), leaving out one the service destroys before it is read.
+ */
 function list(m, session) {
-  return find(m, session, [{ type: pkcs11.CKA_CLASS, value: CLASSES[cls] }]).map((h) => {
-    const [lab, cid, sensitive, alwaysSensitive, extractable, neverExtractable, ...usage] = m.C_GetAttributeValue(session, h, [
-      { type: pkcs11.CKA_LABEL },
-      { type: pkcs11.CKA_ID },
-      { type: pkcs11.CKA_SENSITIVE },
-      { type: pkcs11.CKA_ALWAYS_SENSITIVE },
-      { type: pkcs11.CKA_EXTRACTABLE },
-      { type: pkcs11.CKA_NEVER_EXTRACTABLE },
-      ...USAGE.map(([, type]) => ({ type })),
-    ]);
-    return {
-      label: lab.value.toString(),
-      id: cid.value.toString(),
-      usage: USAGE.filter((_, i) => bool(usage[i].value)).map(([name]) => name),
-      sensitive: bool(sensitive.value),
-      alwaysSensitive: bool(alwaysSensitive.value),
-      extractable: bool(extractable.value),
-      neverExtractable: bool(neverExtractable.value),
-    };
+  return find(m, session, [{ type: pkcs11.CKA_CLASS, value: CLASSES[cls] }, { type: pkcs11.CKA_TOKEN, value: true }]).flatMap((h) => {
+    try {
+      return [describe(m, session, h)];
+    } catch (e) {
+      if (e.code === pkcs11.CKR_OBJECT_HANDLE_INVALID) return [];
+      throw e;
+    }
   });
+}
+
+/** One object's label, id, usages and protection attributes. */
+function describe(m, session, h) {
+  const [lab, cid, sensitive, alwaysSensitive, extractable, neverExtractable, ...usage] = m.C_GetAttributeValue(session, h, [
+    { type: pkcs11.CKA_LABEL },
+    { type: pkcs11.CKA_ID },
+    { type: pkcs11.CKA_SENSITIVE },
+    { type: pkcs11.CKA_ALWAYS_SENSITIVE },
+    { type: pkcs11.CKA_EXTRACTABLE },
+    { type: pkcs11.CKA_NEVER_EXTRACTABLE },
+    ...USAGE.map(([, type]) => ({ type })),
+  ]);
+  return {
+    label: lab.value.toString(),
+    id: cid.value.toString(),
+    usage: USAGE.filter((_, i) => bool(usage[i].value)).map(([name]) => name),
+    sensitive: bool(sensitive.value),
+    alwaysSensitive: bool(alwaysSensitive.value),
+    extractable: bool(extractable.value),
+    neverExtractable: bool(neverExtractable.value),
+  };
 }
 
 function destroy(m, session) {
@@ -94,14 +109,14 @@ function wrap(m, session) {
   }
 }
 
-/** A persistent AES-256 key as a crash could leave one (sensitive, not extractable, every usage explicit). */
-function create(m, session) {
+/** A persistent AES-256 key as a crash could leave one (sensitive, not extractable, every usage explicit): its handle. */
+function generate(m, session, objectLabel, objectId) {
   const usage = USAGE.map(([, type]) => ({ type, value: type === pkcs11.CKA_ENCRYPT || type === pkcs11.CKA_DECRYPT }));
-  m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, [
+  return m.C_GenerateKey(session, { mechanism: pkcs11.CKM_AES_KEY_GEN }, [
     { type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY },
     { type: pkcs11.CKA_KEY_TYPE, value: pkcs11.CKK_AES },
     { type: pkcs11.CKA_VALUE_LEN, value: 32 },
-    { type: pkcs11.CKA_ID, value: Buffer.from(id) },
+    { type: pkcs11.CKA_ID, value: Buffer.from(objectId) },
     { type: pkcs11.CKA_LABEL, value: objectLabel },
     { type: pkcs11.CKA_TOKEN, value: true },
     { type: pkcs11.CKA_PRIVATE, value: true },
@@ -109,6 +124,10 @@ function create(m, session) {
     { type: pkcs11.CKA_EXTRACTABLE, value: false },
     ...usage,
   ]);
+}
+
+function create(m, session) {
+  generate(m, session, arg, id);
   return { created: id };
 }
 
@@ -154,7 +173,27 @@ function plant(m, session) {
   return { planted: id };
 }
 
-const OPS = { list, destroy, wrap, create, unwrap, plant };
+/** Another application's keys: `arg` of them labelled `id` (the CKA_ID of each is `<id>-<n>`). */
+function fill(m, session) {
+  const count = Number(arg);
+  for (let n = 0; n < count; n++) generate(m, session, id, `${id}-${n}`);
+  return { made: count };
+}
+
+/** Another application destroying its keys labelled `id`, one at a time, `arg` ms apart, until none is left or `stopFile` exists; `<stopFile>.started` once the first is gone. */
+function drain(m, session) {
+  const keys = find(m, session, [{ type: pkcs11.CKA_LABEL, value: Buffer.from(id) }]);
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let destroyed = 0;
+  for (; destroyed < keys.length && !fs.existsSync(stopFile); destroyed++) {
+    m.C_DestroyObject(session, keys[destroyed]);
+    if (destroyed === 0) fs.writeFileSync(`${stopFile}.started`, '');
+    Atomics.wait(pause, 0, 0, Number(arg));
+  }
+  return { destroyed, left: keys.length - destroyed };
+}
+
+const OPS = { list, destroy, wrap, create, unwrap, plant, fill, drain };
 const m = new pkcs11.PKCS11();
 m.load(modulePath);
 m.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });

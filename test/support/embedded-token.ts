@@ -1,6 +1,7 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * Direct access to a running service's embedded SoftHSM token (`<KMS_DATA_DIR>/softhsm`), for
@@ -31,14 +32,22 @@ export interface TokenObject {
   neverExtractable: boolean;
 }
 
-function tool<T>(dataDir: string, ...args: string[]): T {
+/** The tool's arguments and environment for the token in `dataDir`. */
+function toolRun(dataDir: string, args: string[]): [string[], { env: NodeJS.ProcessEnv }] {
   if (!MODULE) throw new Error('SoftHSM is not installed (scripts/setup.sh installs softhsm2)');
   const dir = path.join(dataDir, 'softhsm');
-  const out = execFileSync(process.execPath, [TOOL, MODULE, LABEL, path.join(dir, 'user.pin'), ...args], {
-    env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  return JSON.parse(out.toString()) as T;
+  return [[TOOL, MODULE, LABEL, path.join(dir, 'user.pin'), ...args], { env: { ...process.env, SOFTHSM2_CONF: path.join(dir, 'softhsm2.conf') } }];
+}
+
+function tool<T>(dataDir: string, ...args: string[]): T {
+  const [argv, opts] = toolRun(dataDir, args);
+  return JSON.parse(execFileSync(process.execPath, argv, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] }).toString()) as T;
+}
+
+/** {@link tool} without blocking the test, for work that runs beside the service's. */
+async function toolAsync<T>(dataDir: string, ...args: string[]): Promise<T> {
+  const [argv, opts] = toolRun(dataDir, args);
+  return JSON.parse((await promisify(execFile)(process.execPath, argv, opts)).stdout) as T;
 }
 
 /** The objects of one class on the service's token, with their protection attributes. */
@@ -64,6 +73,36 @@ export function plantPublicKey(dataDir: string, id: string): void {
 /** Destroys the one object of this class with this CKA_ID, behind the service's back. */
 export function destroyTokenObject(dataDir: string, cls: ObjectClass, id: string): void {
   tool(dataDir, 'destroy', cls, id);
+}
+
+/** Makes `count` keys labelled `label` behind the service's back, as another application sharing the token would. */
+export function fillTokenObjects(dataDir: string, label: string, count: number): void {
+  tool(dataDir, 'fill', 'secretKey', label, String(count));
+}
+
+/**
+ * Destroys the keys {@link fillTokenObjects} made, one at a time, `pauseMs` apart, beside the
+ * test, until none is left or `stop` is called (which says how many it destroyed and left).
+ * Resolves once the first is destroyed.
+ */
+export async function drainTokenObjects(dataDir: string, label: string, pauseMs: number): Promise<{ stop: () => Promise<{ destroyed: number; left: number }> }> {
+  const stopFile = path.join(dataDir, `drain-${process.pid}-${Date.now()}.stop`);
+  let ended = false;
+  const drained = toolAsync<{ destroyed: number; left: number }>(dataDir, 'drain', 'secretKey', label, String(pauseMs), stopFile).finally(() => (ended = true));
+  while (!fs.existsSync(`${stopFile}.started`)) {
+    if (ended) throw new Error(`the drain ended before it destroyed anything: ${JSON.stringify(await drained)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    stop: async () => {
+      fs.writeFileSync(stopFile, '');
+      try {
+        return await drained;
+      } finally {
+        for (const f of [stopFile, `${stopFile}.started`]) fs.rmSync(f, { force: true });
+      }
+    },
+  };
 }
 
 /** Makes a persistent AES key with this CKA_ID and label, behind the service's back (what a crash could leave). */
