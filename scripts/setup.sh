@@ -25,6 +25,8 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   # npm install, not npm ci: this registry's lock files omit other platforms' optional
   # packages, which npm ci then reports as missing. The versions still come from the lock.
   npm install --no-audit --no-fund --loglevel=error
+  # The next install on this machine (a clean clone, CI) then unpacks SQLite instead of compiling it.
+  node scripts/keep-native-build.js
 fi
 
 # Build unless dist/ is newer than every source: `npm test` runs this set-up too, and CI runs two
