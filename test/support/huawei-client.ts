@@ -109,7 +109,7 @@ export async function rawRequest(
   const qs = sent ? `?${sent}` : '';
   const [host, port] = endpoint.split(':');
   return new Promise((resolve, reject) => {
-    const req = http.request({ host, port: Number(port), method, path: path + qs, headers: { ...headers, 'content-length': String(buf.length) }, agent: false }, (res) => {
+    const req = http.request({ host, port: Number(port), method, path: path + qs, headers: { ...headers, 'content-length': String(buf.length) } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
