@@ -5,7 +5,7 @@ import { HuksRaw, aesProps } from './support/huks-raw';
 import { Credential, KmsService } from './support/kms-service';
 import { PG_BASE } from './support/postgres';
 import { PrivatePostgres } from './support/private-servers';
-import { b64, kmsClient } from './support/tencent-client';
+import { b64, codeOf, kmsClient } from './support/tencent-client';
 
 /**
  * PostgreSQL stopped (fast shutdown) under load, then started again: a server of the test's own,
@@ -97,6 +97,9 @@ describe.each(MODES)('KMS_AUDIT=%s', (mode) => {
       // The other faces, on calls that need the database: their own retry-later errors.
       expect(await huaweiCode(hw.post('create-key', { key_alias: 'hw_outage' }))).toBe('500 KMS.0102');
       expect((await huks.call('generateKeyItem', { keyAlias: 'huks-outage', options: { properties: aesProps(256, 3) }, nonce: crypto.randomUUID() })).body.error?.code).toBe(12000015);
+      // A v1-signed call, even on the cached key: its replay check needs the database, and a
+      // request that cannot be checked is not taken.
+      expect(await codeOf(kmsClient(kms.endpoint, cred, { signMethod: 'HmacSHA256' }).Encrypt({ KeyId: KeyId!, Plaintext: b64('v1') }))).toBe(UNAVAILABLE);
       await new Promise((r) => setTimeout(r, down + OUTAGE_MS - Date.now()));
       // The server takes connections before start() returns: the outage ends here, for the checks.
       const restart = Date.now();

@@ -69,6 +69,23 @@ it('answers success or a documented state error to concurrent state changes on o
   expect(codes.filter((x) => x === 'OK').length).toBeGreaterThan(0);
 });
 
+it('gives a new alias to exactly one of the keys renamed to it at once, on two instances', async () => {
+  const cred = await kms.createAccount('alias-race');
+  const clients = [kmsClient(kms.endpoint, cred), kmsClient(second.endpoint, cred)];
+  const ids = [];
+  for (let i = 0; i < 3; i++) ids.push((await clients[0].CreateKey({ Alias: `start-${i}` })).KeyId!);
+  for (let round = 0; round < 5; round++) {
+    // Each key asked twice, once per instance (renaming a key to the alias it holds succeeds).
+    const perKey = await Promise.all(ids.map((KeyId) => Promise.all(clients.map((c) => codeOf(c.UpdateAlias({ KeyId, Alias: `same-${round}` }))))));
+    expect(perKey.filter((codes) => codes.includes('OK'))).toHaveLength(1);
+    const codes = perKey.flat();
+    // On a loaded machine a rename may also wait past 3 s for a database connection: retry-later, nothing changed.
+    expect(codes.filter((x) => x !== 'OK' && x !== 'InvalidParameterValue.AliasAlreadyExists' && x !== 'UnsupportedOperation.ServiceTemporaryUnavailable')).toEqual([]);
+  }
+  const aliases = (await clients[0].ListKeyDetail({ Limit: 10 })).KeyMetadatas!.map((k) => k.Alias);
+  expect(aliases.filter((a) => a === 'same-4')).toHaveLength(1);
+});
+
 it('lets exactly one of concurrent disable-key (then enable-key) calls on one key through the REST face, on two instances', async () => {
   const cred = await kms.createAccount('hw-state-race');
   const clients = [HuaweiClient.of(kms.endpoint, cred), HuaweiClient.of(second.endpoint, cred)];

@@ -341,6 +341,8 @@ describe('the CLI and the SDK', () => {
     expect([down.code, down.stderr]).toEqual([4, expect.stringContaining('KmsAccessError')]);
     const missing = await cli(['encrypt', '--key', keyId, '--in', path.join(tmp, 'nope'), '--out', out]);
     expect(missing.code).toBe(3);
+    const unwritable = await cli(['encrypt', '--key', keyId, '--in', '-', '--out', path.join(tmp, 'no-such-folder', 'never.bin')], Buffer.from('x'));
+    expect([unwritable.code, unwritable.stderr]).toEqual([3, expect.stringMatching(/cannot write .*never\.bin: ENOENT/)]);
     const usage = await cli(['encrypt', '--key', keyId, '--algorithm', 'ROT13', '--in', '-', '--out', out]);
     expect([usage.code, usage.stderr]).toEqual([2, expect.stringContaining('--algorithm must be one of')]);
     expect(fs.readdirSync(tmp).filter((f) => f.includes('never'))).toEqual([]);

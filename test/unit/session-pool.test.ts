@@ -28,6 +28,22 @@ describe('SessionPool', () => {
     expect((await waiting)[0]).toBe(1);
   });
 
+  it('fails the waiter, and counts no session for it, when no fresh one can be opened in place of a discarded one', async () => {
+    let refuse = false;
+    const pool = new SessionPool(1, () => {
+      if (refuse) throw new Error('CKR_DEVICE_ERROR');
+      return Buffer.from([0]);
+    }, () => undefined);
+    const a = pool.tryAcquire()!;
+    const waiting = pool.acquire();
+    refuse = true;
+    pool.discard(a);
+    await expect(waiting).rejects.toThrow('CKR_DEVICE_ERROR');
+    expect(pool.inUse).toBe(0);
+    refuse = false;
+    expect(pool.tryAcquire()).toBeDefined();
+  });
+
   it('fails every waiter when the module goes away, instead of leaving them hanging', async () => {
     const { pool } = make(1);
     pool.tryAcquire();
