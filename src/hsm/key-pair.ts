@@ -1,5 +1,6 @@
 import * as pkcs11 from 'pkcs11js';
 import { Handle, Pkcs11 } from './token';
+import { asSessionObject, copyToToken } from './token-copy';
 
 /**
  * Key pairs made in the token, whatever the family (RSA, EC, SM2): every usage flag is set
@@ -55,16 +56,22 @@ export function publicKeyTemplate(keyType: number, family: pkcs11.Template): pkc
  * Generates a pair and reads its public key with `read`. The public half is destroyed in any
  * case; the private half too when reading fails, so nothing is left behind. Always on libuv's
  * thread pool, whatever the profile's callMode: an RSA-2048 pair takes SoftHSM 50-500 ms, for
- * which no other request should wait (the module runs with CKF_OS_LOCKING_OK).
+ * which no other request should wait (the module runs with CKF_OS_LOCKING_OK). There the pair
+ * is made of session objects, and a private key meant for the token is copied to it after, on
+ * this thread: SoftHSM 2.6 fails a token object made on another thread (CKR_GENERAL_ERROR,
+ * CKR_TEMPLATE_INCONSISTENT) while this one searches the token, which re-reads its files.
  */
 export async function generatePair<T>(m: Pkcs11, s: Handle, mechanism: number, pub: pkcs11.Template, priv: pkcs11.Template, read: (publicKey: Handle) => T): Promise<{ privateKey: Handle; publicKey: T }> {
-  const pair = await m.C_GenerateKeyPairAsync(s, { mechanism }, pub, priv);
+  const persistent = priv.some((a) => a.type === pkcs11.CKA_TOKEN && a.value === true);
+  const pair = await m.C_GenerateKeyPairAsync(s, { mechanism }, pub, persistent ? asSessionObject(priv) : priv);
+  let kept: Handle | undefined;
   try {
-    return { privateKey: pair.privateKey, publicKey: read(pair.publicKey) };
-  } catch (err) {
-    m.C_DestroyObject(s, pair.privateKey);
-    throw err;
+    const publicKey = read(pair.publicKey);
+    kept = persistent ? copyToToken(m, s, pair.privateKey) : pair.privateKey;
+    return { privateKey: kept, publicKey };
   } finally {
     m.C_DestroyObject(s, pair.publicKey);
+    // The session private key once copied to the token; and whenever reading or copying failed.
+    if (kept !== pair.privateKey) m.C_DestroyObject(s, pair.privateKey);
   }
 }

@@ -5,6 +5,7 @@ import { HsmDataInvalidError, HsmMechanismError, ckrOf } from './hsm-errors';
 import { WrappingAlgorithm } from './key-store';
 import { Handle, Pkcs11 } from './token';
 import { PROBE_ID, ProbePair, TemplateAdapter, asIs, generatePair, off, privateKeyTemplate, publicKeyTemplate } from './key-pair';
+import { asSessionObject } from './token-copy';
 
 /** RSA family: the wrapping key pairs of imported material and unwrapping into AES keys; asymmetric CMKs' pairs, signing and decryption; all inside the token. */
 
@@ -55,15 +56,12 @@ export async function generateRsaPair(m: Pkcs11, s: Handle, id: Buffer, label: s
 }
 
 /**
- * aesKeyTemplate for a session key made by C_UnwrapKey. Without CKA_VALUE_LEN: the length
- * comes from the unwrapped data, and SoftHSM refuses the attribute (CKR_ATTRIBUTE_READ_ONLY).
- * Modifiable, because SoftHSM 2.6 refuses to copy a non-modifiable object to the token
- * (CKR_ATTRIBUTE_READ_ONLY); the token copy is not modifiable (`copyToToken`).
+ * aesKeyTemplate for a session key made by C_UnwrapKey, which `copyToToken` takes to the token
+ * once the material is checked. Without CKA_VALUE_LEN: the length comes from the unwrapped
+ * data, and SoftHSM refuses the attribute (CKR_ATTRIBUTE_READ_ONLY).
  */
 function aesUnwrapTemplate(id: Buffer, label: string): pkcs11.Template {
-  return aesKeyTemplate(id, label, 32)
-    .filter((a) => a.type !== pkcs11.CKA_VALUE_LEN)
-    .map((a) => (a.type === pkcs11.CKA_TOKEN ? { type: a.type, value: false } : a.type === pkcs11.CKA_MODIFIABLE ? { type: a.type, value: true } : a));
+  return asSessionObject(aesKeyTemplate(id, label, 32).filter((a) => a.type !== pkcs11.CKA_VALUE_LEN));
 }
 
 /**
@@ -85,17 +83,6 @@ export function unwrapAesKey(m: Pkcs11, s: Handle, unwrappingKey: Handle, algori
 export function sessionAesKey(m: Pkcs11, s: Handle, bytes: 16 | 32): Handle {
   const template = aesKeyTemplate(Buffer.from('kms-import-stand-in'), 'kms import stand-in', bytes).map((a) => (a.type === pkcs11.CKA_TOKEN ? { type: a.type, value: false } : a));
   return m.C_GenerateKey(s, { mechanism: pkcs11.CKM_AES_KEY_GEN }, template);
-}
-
-/**
- * A token object copied from a session key made by `unwrapAesKey`, with its CKA_ID and label,
- * not modifiable. SoftHSM 2.6 takes CKA_MODIFIABLE false only after CKA_TOKEN.
- */
-export function copyToToken(m: Pkcs11, s: Handle, sessionKey: Handle): Handle {
-  return m.C_CopyObject(s, sessionKey, [
-    { type: pkcs11.CKA_TOKEN, value: true },
-    { type: pkcs11.CKA_MODIFIABLE, value: false },
-  ]);
 }
 
 /** A session pair whose private key can only `usage` (CKA_UNWRAP, CKA_DECRYPT or CKA_SIGN), for probes. */

@@ -32,9 +32,9 @@ import { Sm2Ciphertext } from './sm2-encoding';
 import { Sm2Mechanisms } from './gm-mechanisms';
 import { keyHasLength } from './key-length';
 import { findHandles, readEach } from './object-search';
+import { copyToToken } from './token-copy';
 import {
   WRAPPING_KEY_BITS,
-  copyToToken,
   generateRsaPair,
   generateWrappingKey,
   probeDecrypt,

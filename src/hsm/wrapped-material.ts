@@ -2,7 +2,7 @@ import * as pkcs11 from 'pkcs11js';
 import { Log } from '../common/logger';
 import { HsmError } from './hsm-errors';
 import { MaterialRef } from './key-store';
-import { copyToToken } from './rsa';
+import { copyToToken } from './token-copy';
 import { SessionKeyCache, SessionKeyCacheStats } from './session-key-cache';
 import { Handle, Pkcs11, Token } from './token';
 import {
