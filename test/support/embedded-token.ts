@@ -82,10 +82,10 @@ export function fillTokenObjects(dataDir: string, label: string, count: number):
 
 /**
  * Destroys the keys {@link fillTokenObjects} made, one at a time, `pauseMs` apart, beside the
- * test, until none is left or `stop` is called (which says how many it destroyed and left).
- * Resolves once the first is destroyed.
+ * test, until none is left or `stop` is called (which says how many it destroyed and left);
+ * `running` until then. Resolves once the first is destroyed.
  */
-export async function drainTokenObjects(dataDir: string, label: string, pauseMs: number): Promise<{ stop: () => Promise<{ destroyed: number; left: number }> }> {
+export async function drainTokenObjects(dataDir: string, label: string, pauseMs: number): Promise<{ running: () => boolean; stop: () => Promise<{ destroyed: number; left: number }> }> {
   const stopFile = path.join(dataDir, `drain-${process.pid}-${Date.now()}.stop`);
   let ended = false;
   const drained = toolAsync<{ destroyed: number; left: number }>(dataDir, 'drain', 'secretKey', label, String(pauseMs), stopFile).finally(() => (ended = true));
@@ -94,6 +94,7 @@ export async function drainTokenObjects(dataDir: string, label: string, pauseMs:
     await new Promise((r) => setTimeout(r, 20));
   }
   return {
+    running: () => !ended,
     stop: async () => {
       fs.writeFileSync(stopFile, '');
       try {
