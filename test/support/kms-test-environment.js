@@ -4,13 +4,15 @@ const path = require('node:path');
 const { TestEnvironment } = require('jest-environment-node');
 
 /**
- * Jest's node environment, plus: with KMS_TEST_CPU_REPORT=FILE each test file appends a JSON
+ * Jest's node environment, plus two things for CI's log. A failed test or hook sets the test
+ * file's global `kmsTestFailed`, so that the test services print what explains it (their
+ * internal errors: KmsService.stop). With KMS_TEST_CPU_REPORT=FILE each test file appends a JSON
  * line to FILE with the CPU seconds it cost, the Jest worker's own (clients, signing, checks)
  * and its child processes' (services with their workers, CLI calls, openssl, ...), measured
  * at teardown, when every hook has run and the children have exited. CI's budget is CPU on two
  * cores; this says which files spend it.
  */
-class CpuReportingEnvironment extends TestEnvironment {
+class KmsTestEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
     this.file = path.relative(config.projectConfig.rootDir, context.testPath);
@@ -20,6 +22,10 @@ class CpuReportingEnvironment extends TestEnvironment {
     await super.setup();
     this.began = Date.now();
     this.start = times();
+  }
+
+  handleTestEvent(event) {
+    if (event.name === 'test_fn_failure' || event.name === 'hook_failure') this.global.kmsTestFailed = true;
   }
 
   async teardown() {
@@ -43,4 +49,4 @@ function times() {
     .map((t) => Number(t) / 100);
 }
 
-module.exports = CpuReportingEnvironment;
+module.exports = KmsTestEnvironment;
