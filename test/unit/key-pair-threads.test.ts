@@ -29,4 +29,4 @@ it('makes token key pairs while the main thread searches the token without pause
   expect(r.privateKeys).toEqual(Array(16).fill({ token: true, private: true, alwaysSensitive: true, neverExtractable: true, local: true, modifiable: false, unwrap: true, decrypt: false, sign: false }));
   // Nothing left in the session: the public halves and the session copies of the private keys are destroyed.
   expect(r.sessionObjects).toBe(0);
-}, 60_000);
+});
