@@ -5,7 +5,8 @@
  * exists, C_Login answers CKR_PIN_INCORRECT: a token that came back with another PIN. With
  * UNPLUG_REFUSE_SIGN or UNPLUG_REFUSE_KEY_PAIR (a mechanism number), C_SignInit or
  * C_GenerateKeyPair refuses that mechanism though the real module lists it: a token whose
- * list overclaims. (p11-kit server would do, but Debian 12's p11-kit
+ * list overclaims. With UNPLUG_REFUSE_COPY set, C_CopyObject answers
+ * CKR_FUNCTION_NOT_SUPPORTED: a token that cannot copy objects. (p11-kit server would do, but Debian 12's p11-kit
  * 0.24.1 does not forward CKM_AES_GCM.)
  */
 #include <dlfcn.h>
@@ -63,6 +64,11 @@ static CK_RV w_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRI
   if (refused("UNPLUG_REFUSE_KEY_PAIR", m)) return CKR_MECHANISM_INVALID;
   return real->C_GenerateKeyPair(h, m, pub, npub, priv, npriv, pubKey, privKey);
 }
+static CK_RV w_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR copy) {
+  GUARD
+  if (getenv("UNPLUG_REFUSE_COPY")) return CKR_FUNCTION_NOT_SUPPORTED;
+  return real->C_CopyObject(h, o, t, n, copy);
+}
 
 CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
   if (!real) {
@@ -86,6 +92,7 @@ CK_RV C_GetFunctionList(CK_FUNCTION_LIST_PTR_PTR out) {
     mine.C_GenerateRandom = w_GenerateRandom;
     mine.C_SignInit = w_SignInit;
     mine.C_GenerateKeyPair = w_GenerateKeyPair;
+    mine.C_CopyObject = w_CopyObject;
   }
   *out = &mine;
   return CKR_OK;

@@ -23,9 +23,10 @@ export interface UnpluggableToken {
  * A fresh SoftHSM token behind test/support/unpluggable-pkcs11.c (compiled here with gcc),
  * which answers CKR_DEVICE_REMOVED while unplugged: a token that can be pulled out and put
  * back. (p11-kit server would do, but Debian 12's p11-kit 0.24.1 does not forward AES-GCM.)
- * `refuse`: mechanisms C_SignInit or C_GenerateKeyPair refuses although the token lists them.
+ * `refuse`: mechanisms C_SignInit or C_GenerateKeyPair refuses although the token lists them;
+ * `copy`: C_CopyObject is refused (CKR_FUNCTION_NOT_SUPPORTED).
  */
-export function unpluggableToken(prefix: string, reloadIntervalMs: number, refuse: { sign?: number; keyPair?: number } = {}): UnpluggableToken {
+export function unpluggableToken(prefix: string, reloadIntervalMs: number, refuse: { sign?: number; keyPair?: number; copy?: boolean } = {}): UnpluggableToken {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   const module = path.join(dir, 'unpluggable.so');
   execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
@@ -41,7 +42,7 @@ export function unpluggableToken(prefix: string, reloadIntervalMs: number, refus
   fs.writeFileSync(soPinFile, 'so-secret\n', { mode: 0o600 });
   fs.writeFileSync(
     profile,
-    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REFUSE_LOGIN_FILE: refuseLoginFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE, ...(refuse.sign !== undefined && { UNPLUG_REFUSE_SIGN: String(refuse.sign) }), ...(refuse.keyPair !== undefined && { UNPLUG_REFUSE_KEY_PAIR: String(refuse.keyPair) }) } }),
+    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REFUSE_LOGIN_FILE: refuseLoginFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE, ...(refuse.sign !== undefined && { UNPLUG_REFUSE_SIGN: String(refuse.sign) }), ...(refuse.keyPair !== undefined && { UNPLUG_REFUSE_KEY_PAIR: String(refuse.keyPair) }), ...(refuse.copy && { UNPLUG_REFUSE_COPY: '1' }) } }),
   );
   return {
     dir,
