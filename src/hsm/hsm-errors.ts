@@ -63,7 +63,10 @@ const MECH = new Set<number>([pkcs11.CKR_MECHANISM_INVALID, pkcs11.CKR_MECHANISM
 
 export function ckrOf(err: unknown): number | undefined {
   if (err instanceof pkcs11.Pkcs11Error) return err.code;
-  return undefined;
+  // pkcs11js 2.1 leaves C_CreateObject, C_CopyObject and C_SetAttributeValue unwrapped: their
+  // failures are plain Errors whose message is the native "CKR_NAME:code".
+  const unwrapped = err instanceof Error ? /^CKR_[A-Z0-9_]+:(\d+)$/.exec(err.message) : null;
+  return unwrapped ? Number(unwrapped[1]) : undefined;
 }
 
 export function isRecoverable(err: unknown): boolean {
