@@ -1,17 +1,18 @@
 'use strict';
 /**
  * Makes `count` RSA-2048 token key pairs with the service's own code (dist/src/hsm/rsa.js:
- * on libuv's thread pool) while the main thread searches the token without pause, on the
+ * on libuv's thread pool) while the main thread searches the token without pause (unless
+ * <searching> is `quiet`), on the
  * SoftHSM token labelled <label> (SOFTHSM2_CONF set by the caller: SoftHSM reads it in this
  * process, which Jest's sandboxed process.env would not reach). Prints JSON: the failures, the
  * searches made meanwhile, each private key's attributes, and the session objects left.
  *
- *   node pair-threads-probe.js <module> <label> <pin> <count>
+ *   node pair-threads-probe.js <module> <label> <pin> <count> [searching|quiet]
  */
 const pkcs11 = require('pkcs11js');
 const { generateRsaPair } = require('../../dist/src/hsm/rsa');
 
-const [modulePath, label, pin, count] = process.argv.slice(2);
+const [modulePath, label, pin, count, searching = 'searching'] = process.argv.slice(2);
 const m = new pkcs11.PKCS11();
 m.load(modulePath);
 m.C_Initialize({ flags: pkcs11.CKF_OS_LOCKING_OK });
@@ -30,12 +31,12 @@ async function main() {
   const open = () => m.C_OpenSession(slot, pkcs11.CKF_SERIAL_SESSION | pkcs11.CKF_RW_SESSION);
   const session = open();
   m.C_Login(session, pkcs11.CKU_USER, pin);
-  const searching = open();
+  const searcher = open();
   let searches = 0;
   let done = false;
   const search = () => {
-    if (done) return;
-    find(searching, [{ type: pkcs11.CKA_ID, value: Buffer.from('none') }]);
+    if (done || searching === 'quiet') return;
+    find(searcher, [{ type: pkcs11.CKA_ID, value: Buffer.from('none') }]);
     searches++;
     setImmediate(search);
   };
