@@ -1,6 +1,9 @@
 import { ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import * as pkcs11 from 'pkcs11js';
+import { WRAPPED } from './support/key-storage';
 import { Credential, Exited, freePort, healthStatus, KmsService, runToExit } from './support/kms-service';
 import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
 import { b64, codeOf, kmsClient } from './support/tencent-client';
@@ -95,6 +98,42 @@ it('fails fast while the token is away and recovers without a restart', async ()
   expect(kms.logs).toMatch(/hsm token available again/);
   expect(kms.logs).not.toContain(UNPLUGGABLE_PIN);
 }, 60_000);
+
+describe('a token that fails to copy an object to itself (token key storage: wrapped storage copies nothing)', () => {
+  const itCopies = WRAPPED ? it.skip : it;
+  afterEach(() => token.copyAgain());
+
+  itCopies('answers retry-later, not an internal error, when the token goes away as imported material is copied to it; the import works once it is back', async () => {
+    const c = kmsClient(kms.endpoint, cred);
+    const KeyId = (await c.CreateKey({ Alias: 'copy-gone', Type: 2 })).KeyId!;
+    const p = await c.GetParametersForImport({ KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' });
+    const wrapped = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: Buffer.from(p.PublicKey!, 'base64'), format: 'der', type: 'spki' }), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, crypto.randomBytes(32));
+    const importing = () => codeOf(c.ImportKeyMaterial({ KeyId, ImportToken: p.ImportToken!, EncryptedKeyMaterial: wrapped.toString('base64') }));
+    // C_CopyObject's failures are plain Errors in pkcs11js 2.1; this one was answered InternalError.
+    token.refuseCopy(pkcs11.CKR_DEVICE_REMOVED);
+    expect(await importing()).toBe(UNAVAILABLE);
+    token.copyAgain();
+    // The worker reloads the module (every 500 ms at most); the refused attempt used up nothing.
+    expect(await msUntil(async () => (await importing()) === 'OK', 15_000, 100)).toBeLessThan(Infinity);
+    expect((await c.DescribeKey({ KeyId })).KeyMetadata!.KeyState).toBe('Enabled');
+  }, 30_000);
+
+  itCopies('makes key pairs in place on a token that will not copy a private key to itself, and logs it once a worker', async () => {
+    const c = kmsClient(kms.endpoint, cred);
+    const warned = () => kms.logs.match(/the hsm token does not copy a private key to itself; key pairs are made in place/g)?.length ?? 0;
+    expect(warned()).toBe(0);
+    token.refuseCopy(pkcs11.CKR_FUNCTION_NOT_SUPPORTED);
+    for (let i = 0; i < 4; i++) {
+      const KeyId = (await c.CreateKey({ Alias: `in-place-${i}`, KeyUsage: 'ASYMMETRIC_SIGN_VERIFY_ECC' })).KeyId!;
+      const key = crypto.createPublicKey({ key: Buffer.from((await c.GetPublicKey({ KeyId })).PublicKey!, 'base64'), format: 'der', type: 'spki' });
+      const signature = Buffer.from((await c.SignByAsymmetricKey({ KeyId, Algorithm: 'ECC_P256_R1', Message: b64(`in place ${i}`), MessageType: 'RAW' })).Signature!, 'base64');
+      expect(crypto.verify('sha256', Buffer.from(`in place ${i}`), key, signature)).toBe(true);
+    }
+    // Two workers: each learns it on its first pair.
+    expect(warned()).toBeGreaterThanOrEqual(1);
+    expect(warned()).toBeLessThanOrEqual(2);
+  }, 30_000);
+});
 
 /** `kms serve` on the unpluggable token, to its exit (see runToExit). */
 const serve = (env: Record<string, string>, watch?: (text: string, p: ChildProcess) => void): Promise<Exited> => runToExit({ KMS_HSM_PROFILE: token.profile, KMS_LOG_LEVEL: 'info', ...env }, { watch });

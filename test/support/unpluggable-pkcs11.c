@@ -5,11 +5,12 @@
  * exists, C_Login answers CKR_PIN_INCORRECT: a token that came back with another PIN. With
  * UNPLUG_REFUSE_SIGN or UNPLUG_REFUSE_KEY_PAIR (a mechanism number), C_SignInit or
  * C_GenerateKeyPair refuses that mechanism though the real module lists it: a token whose
- * list overclaims. With UNPLUG_REFUSE_COPY set, C_CopyObject answers
- * CKR_FUNCTION_NOT_SUPPORTED: a token that cannot copy objects. (p11-kit server would do, but Debian 12's p11-kit
+ * list overclaims. While the file named by UNPLUG_COPY_FILE exists, C_CopyObject answers the
+ * CKR written in it (decimal): a token that cannot copy objects, or goes away as it copies. (p11-kit server would do, but Debian 12's p11-kit
  * 0.24.1 does not forward CKM_AES_GCM.)
  */
 #include <dlfcn.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -66,7 +67,14 @@ static CK_RV w_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRI
 }
 static CK_RV w_CopyObject(CK_SESSION_HANDLE h, CK_OBJECT_HANDLE o, CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR copy) {
   GUARD
-  if (getenv("UNPLUG_REFUSE_COPY")) return CKR_FUNCTION_NOT_SUPPORTED;
+  const char *f = getenv("UNPLUG_COPY_FILE");
+  FILE *answer = f ? fopen(f, "r") : NULL;
+  if (answer) {
+    unsigned long rv;
+    int read = fscanf(answer, "%lu", &rv);
+    fclose(answer);
+    if (read == 1) return (CK_RV)rv;
+  }
   return real->C_CopyObject(h, o, t, n, copy);
 }
 

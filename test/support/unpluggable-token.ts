@@ -16,6 +16,9 @@ export interface UnpluggableToken {
   /** From now on C_Login answers CKR_PIN_INCORRECT (the token came back with another PIN), until acceptLogin. */
   refuseLogin(): void;
   acceptLogin(): void;
+  /** From now on C_CopyObject answers `ckr` (a token that cannot copy, or goes away as it copies), until copyAgain. */
+  refuseCopy(ckr: number): void;
+  copyAgain(): void;
   remove(): void;
 }
 
@@ -23,10 +26,9 @@ export interface UnpluggableToken {
  * A fresh SoftHSM token behind test/support/unpluggable-pkcs11.c (compiled here with gcc),
  * which answers CKR_DEVICE_REMOVED while unplugged: a token that can be pulled out and put
  * back. (p11-kit server would do, but Debian 12's p11-kit 0.24.1 does not forward AES-GCM.)
- * `refuse`: mechanisms C_SignInit or C_GenerateKeyPair refuses although the token lists them;
- * `copy`: C_CopyObject is refused (CKR_FUNCTION_NOT_SUPPORTED).
+ * `refuse`: mechanisms C_SignInit or C_GenerateKeyPair refuses although the token lists them.
  */
-export function unpluggableToken(prefix: string, reloadIntervalMs: number, refuse: { sign?: number; keyPair?: number; copy?: boolean } = {}): UnpluggableToken {
+export function unpluggableToken(prefix: string, reloadIntervalMs: number, refuse: { sign?: number; keyPair?: number } = {}): UnpluggableToken {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `${prefix}-`));
   const module = path.join(dir, 'unpluggable.so');
   execFileSync('gcc', ['-shared', '-fPIC', '-o', module, path.join(ROOT, 'test/support/unpluggable-pkcs11.c'), '-I', path.join(ROOT, 'node_modules/pkcs11js/includes/pkcs11'), '-ldl']);
@@ -36,13 +38,14 @@ export function unpluggableToken(prefix: string, reloadIntervalMs: number, refus
   execFileSync('softhsm2-util', ['--init-token', '--free', '--label', 'unpluggable', '--so-pin', 'so-secret', '--pin', UNPLUGGABLE_PIN], { env: { ...process.env, SOFTHSM2_CONF: conf } });
   const unplugFile = path.join(dir, 'unplugged');
   const refuseLoginFile = path.join(dir, 'login-refused');
+  const copyFile = path.join(dir, 'copy-answer');
   const profile = path.join(dir, 'unpluggable.json');
   // The SO PIN, for wrapped key storage's set-up (KMS_KEY_STORAGE=wrapped makes key-encryption keys).
   const soPinFile = path.join(dir, 'so.pin');
   fs.writeFileSync(soPinFile, 'so-secret\n', { mode: 0o600 });
   fs.writeFileSync(
     profile,
-    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REFUSE_LOGIN_FILE: refuseLoginFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE, ...(refuse.sign !== undefined && { UNPLUG_REFUSE_SIGN: String(refuse.sign) }), ...(refuse.keyPair !== undefined && { UNPLUG_REFUSE_KEY_PAIR: String(refuse.keyPair) }), ...(refuse.copy && { UNPLUG_REFUSE_COPY: '1' }) } }),
+    JSON.stringify({ name: 'unpluggable', module, token: { label: 'unpluggable' }, soPinFile, maxSessions: 8, reloadIntervalMs, env: { SOFTHSM2_CONF: conf, UNPLUG_FILE: unplugFile, UNPLUG_REFUSE_LOGIN_FILE: refuseLoginFile, UNPLUG_REAL_MODULE: SOFTHSM_MODULE, ...(refuse.sign !== undefined && { UNPLUG_REFUSE_SIGN: String(refuse.sign) }), ...(refuse.keyPair !== undefined && { UNPLUG_REFUSE_KEY_PAIR: String(refuse.keyPair) }), UNPLUG_COPY_FILE: copyFile } }),
   );
   return {
     dir,
@@ -51,6 +54,8 @@ export function unpluggableToken(prefix: string, reloadIntervalMs: number, refus
     plugIn: () => fs.rmSync(unplugFile, { force: true }),
     refuseLogin: () => fs.writeFileSync(refuseLoginFile, ''),
     acceptLogin: () => fs.rmSync(refuseLoginFile, { force: true }),
+    refuseCopy: (ckr: number) => fs.writeFileSync(copyFile, String(ckr)),
+    copyAgain: () => fs.rmSync(copyFile, { force: true }),
     remove: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
 }

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as pkcs11 from 'pkcs11js';
 import { SOFTHSM_MODULE, UNPLUGGABLE_PIN, unpluggableToken } from '../support/unpluggable-token';
 
 /**
@@ -47,7 +48,8 @@ it('makes token key pairs while the main thread searches the token without pause
 });
 
 it('makes the pairs in place on a token that will not copy a private key to itself, and says so once', () => {
-  const token = unpluggableToken('kms-pair-copy', 1000, { copy: true });
+  const token = unpluggableToken('kms-pair-copy', 1000);
+  token.refuseCopy(pkcs11.CKR_FUNCTION_NOT_SUPPORTED);
   try {
     const profile = JSON.parse(fs.readFileSync(token.profile, 'utf8')) as { module: string; env: Record<string, string> };
     // Without the search loop: made in place on the thread pool, SoftHSM's own pairs would meet the failure above.
