@@ -1,8 +1,6 @@
 import * as pkcs11 from 'pkcs11js';
 import { Handle, Pkcs11 } from './token';
-import { Log } from '../common/logger';
-import { ckrOf } from './hsm-errors';
-import { asSessionObject, copyToToken } from './token-copy';
+import { asSessionObject, copyToTokenIfAble, tokenCopies } from './token-copy';
 
 /**
  * Key pairs made in the token, whatever the family (RSA, EC, SM2): every usage flag is set
@@ -54,13 +52,7 @@ export function publicKeyTemplate(keyType: number, family: pkcs11.Template): pkc
   ];
 }
 
-/** PKCS#11 2.40's answer to a copy that CKA_COPYABLE false or a policy forbids (pkcs11js 2.1 lacks the name). */
-const CKR_ACTION_PROHIBITED = 0x1b;
-/** What a token answers when it cannot or will not copy a private key to itself. */
-const NO_COPY = new Set([pkcs11.CKR_FUNCTION_NOT_SUPPORTED, CKR_ACTION_PROHIBITED, pkcs11.CKR_ATTRIBUTE_READ_ONLY, pkcs11.CKR_ATTRIBUTE_VALUE_INVALID, pkcs11.CKR_ATTRIBUTE_TYPE_INVALID, pkcs11.CKR_TEMPLATE_INCONSISTENT]);
-/** Loaded modules (one Pkcs11 per load) whose token refused such a copy: their pairs are made in place. */
-const copyRefused = new WeakSet<Pkcs11>();
-
+/** Thrown out of a pair made in the session when the token will not copy its private key. */
 class CopyRefusedError extends Error {}
 
 /**
@@ -71,23 +63,19 @@ class CopyRefusedError extends Error {}
  * is made of session objects, and a private key meant for the token is copied to it after, on
  * this thread: SoftHSM 2.6 fails a token object made on another thread (CKR_GENERAL_ERROR,
  * CKR_TEMPLATE_INCONSISTENT) while this one searches the token, which re-reads its files. A
- * token that will not copy a private key gets it made in place from then on (logged once).
+ * token that will not copy a key gets its pairs made in place (see copyToTokenIfAble).
  */
 export async function generatePair<T>(m: Pkcs11, s: Handle, mechanism: number, pub: pkcs11.Template, priv: pkcs11.Template, read: (publicKey: Handle) => T): Promise<{ privateKey: Handle; publicKey: T }> {
   const persistent = priv.some((a) => a.type === pkcs11.CKA_TOKEN && a.value === true);
-  if (!persistent || copyRefused.has(m)) return generateIn(m, s, mechanism, pub, priv, read, (h) => h);
+  if (!persistent || !tokenCopies(m)) return generateIn(m, s, mechanism, pub, priv, read, (h) => h);
   try {
     return await generateIn(m, s, mechanism, pub, asSessionObject(priv), read, (h) => {
-      try {
-        return copyToToken(m, s, h);
-      } catch (e) {
-        throw NO_COPY.has(ckrOf(e) ?? -1) ? new CopyRefusedError((e as Error).message) : e;
-      }
+      const copy = copyToTokenIfAble(m, s, h);
+      if (copy === null) throw new CopyRefusedError();
+      return copy;
     });
   } catch (e) {
     if (!(e instanceof CopyRefusedError)) throw e;
-    copyRefused.add(m);
-    Log.warn('the hsm token does not copy a private key to itself; key pairs are made in place from now on', { error: e.message });
     return generateIn(m, s, mechanism, pub, priv, read, (h) => h);
   }
 }

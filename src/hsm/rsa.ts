@@ -56,7 +56,7 @@ export async function generateRsaPair(m: Pkcs11, s: Handle, id: Buffer, label: s
 }
 
 /**
- * aesKeyTemplate for a session key made by C_UnwrapKey, which `copyToToken` takes to the token
+ * aesKeyTemplate for a session key made by C_UnwrapKey, which `copyToTokenIfAble` takes to the token
  * once the material is checked. Without CKA_VALUE_LEN: the length comes from the unwrapped
  * data, and SoftHSM refuses the attribute (CKR_ATTRIBUTE_READ_ONLY).
  */

@@ -32,7 +32,7 @@ import { Sm2Ciphertext } from './sm2-encoding';
 import { Sm2Mechanisms } from './gm-mechanisms';
 import { keyHasLength } from './key-length';
 import { findHandles, readEach } from './object-search';
-import { copyToToken } from './token-copy';
+import { asTokenObject, copyToTokenIfAble } from './token-copy';
 import {
   WRAPPING_KEY_BITS,
   generateRsaPair,
@@ -441,7 +441,8 @@ export class TokenKeyStore extends KeyStore {
         if (kept && this.mode === 'wrapped') return { checkValue, kept, wrapped: this.wrapped.seal(m, s, key, ref.region) };
         if (kept) {
           this.token.seeOtherWriters(m, s);
-          copyToToken(m, s, key);
+          // A token that will not copy gets the material unwrapped again, in place (input is the checked material).
+          if (copyToTokenIfAble(m, s, key) === null) unwrapAesKey(m, s, unwrapping, algorithm, input, ckaId(ref), label, asTokenObject);
         }
         return { checkValue, kept };
       } finally {

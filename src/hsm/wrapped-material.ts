@@ -2,7 +2,7 @@ import * as pkcs11 from 'pkcs11js';
 import { Log } from '../common/logger';
 import { HsmError } from './hsm-errors';
 import { MaterialRef } from './key-store';
-import { copyToToken } from './token-copy';
+import { asTokenObject, copyToTokenIfAble } from './token-copy';
 import { SessionKeyCache, SessionKeyCacheStats } from './session-key-cache';
 import { Handle, Pkcs11, Token } from './token';
 import {
@@ -211,9 +211,11 @@ export class WrappedMaterial {
       const found = m.C_FindObjects(s, 1);
       m.C_FindObjectsFinal(s);
       if (found.length > 0) return;
-      const key = unwrapKey(m, s, this.kek(m, s, blob.kek), blob.payload, unwrapTemplate(blob, 'rewrap', idOf(ref), label));
+      const kek = this.kek(m, s, blob.kek);
+      const template = unwrapTemplate(blob, 'rewrap', idOf(ref), label);
+      const key = unwrapKey(m, s, kek, blob.payload, template);
       try {
-        copyToToken(m, s, key);
+        if (copyToTokenIfAble(m, s, key) === null) unwrapKey(m, s, kek, blob.payload, asTokenObject(template));
       } finally {
         m.C_DestroyObject(s, key);
       }

@@ -58,7 +58,7 @@ it('makes the pairs in place on a token that will not copy a private key to itse
     expect(r.privateKeys).toEqual(Array(2).fill({ token: true, private: true, alwaysSensitive: true, neverExtractable: true, local: true, modifiable: false, unwrap: true, decrypt: false, sign: false }));
     // The first pair's session objects, made before the copy was refused, are gone too.
     expect(r.sessionObjects).toBe(0);
-    expect(r.log.match(/does not copy a private key to itself; key pairs are made in place from now on/g)).toHaveLength(1);
+    expect(r.log.match(/does not copy a key to itself; keys are made in place from now on/g)).toHaveLength(1);
     expect(r.log).toMatch(/CKR_FUNCTION_NOT_SUPPORTED/);
   } finally {
     token.remove();
