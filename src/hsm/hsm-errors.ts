@@ -81,8 +81,9 @@ export function translate(err: unknown): Error {
   if (err instanceof HsmError || err instanceof TokenUnavailableError) return err;
   const code = ckrOf(err);
   if (code === undefined) return err instanceof Error ? err : new Error(String(err));
-  const method = (err as pkcs11.Pkcs11Error).method;
-  const msg = `${method}: ${ckrName(code)}`;
+  // The unwrapped methods' Errors do not say which function failed.
+  const method = err instanceof pkcs11.Pkcs11Error ? err.method : undefined;
+  const msg = method ? `${method}: ${ckrName(code)}` : ckrName(code);
   if (RECOVERABLE.has(code)) return new TokenUnavailableError(ckrName(code));
   if (LOGIN.has(code)) return new HsmLoginError(msg, code, method);
   if (HANDLE.has(code)) return new HsmHandleInvalidError(msg, code, method);

@@ -1,5 +1,5 @@
 import * as pkcs11 from 'pkcs11js';
-import { ckrOf, isRecoverable } from '../../src/hsm/hsm-errors';
+import { HsmError, HsmMechanismError, ckrOf, isRecoverable, translate } from '../../src/hsm/hsm-errors';
 
 /** The CKR of a failure, however pkcs11js 2.1 throws it (the token's own answers: test/unit/key-pair-generation.test.ts). */
 
@@ -15,4 +15,11 @@ it('reads no CKR from other errors, even one that quotes a CKR', () => {
   expect(ckrOf(new Error('the copy failed: CKR_DEVICE_REMOVED:50'))).toBeUndefined();
   expect(ckrOf(new TypeError('Parameter 1 MUST be Buffer'))).toBeUndefined();
   expect(ckrOf('CKR_DEVICE_REMOVED:50')).toBeUndefined();
+});
+
+it('translates the failure of an unwrapped method by its CKR, naming no function it cannot know', () => {
+  const readOnly = translate(new Error(`CKR_ATTRIBUTE_READ_ONLY:${pkcs11.CKR_ATTRIBUTE_READ_ONLY}`));
+  expect(readOnly).toBeInstanceOf(HsmError);
+  expect(readOnly).toMatchObject({ message: 'CKR_ATTRIBUTE_READ_ONLY', ckr: pkcs11.CKR_ATTRIBUTE_READ_ONLY, method: undefined });
+  expect(translate(new Error('CKR_FUNCTION_NOT_SUPPORTED:84'))).toBeInstanceOf(HsmMechanismError);
 });
