@@ -16,6 +16,8 @@ import { msUntil } from './support/wait';
  */
 
 const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
+/** PKCS#11 2.40's answer to a copy that CKA_COPYABLE false or a policy forbids (pkcs11js 2.1 lacks the name). */
+const CKR_ACTION_PROHIBITED = 0x1b;
 
 let token: UnpluggableToken;
 let kms: KmsService;
@@ -134,8 +136,8 @@ describe('a token that fails to copy an object to itself (token key storage: wra
     const importing = async (m: Buffer) => {
       const p = await c.GetParametersForImport({ KeyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_1', WrappingKeySpec: 'RSA_2048' });
       const wrapped = crypto.publicEncrypt({ key: crypto.createPublicKey({ key: Buffer.from(p.PublicKey!, 'base64'), format: 'der', type: 'spki' }), padding: crypto.constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' }, m);
-      // Refused only now: the import token's wrapping pair was made (and copied) before.
-      token.refuseCopy(pkcs11.CKR_FUNCTION_NOT_SUPPORTED);
+      // Refused only now, as a policy would: the import token's wrapping pair was made (and copied) before.
+      token.refuseCopy(CKR_ACTION_PROHIBITED);
       return codeOf(c.ImportKeyMaterial({ KeyId, ImportToken: p.ImportToken!, EncryptedKeyMaterial: wrapped.toString('base64') }));
     };
     expect(await importing(material)).toBe('OK');
@@ -183,7 +185,8 @@ it('moves wrapped material into a token that will not copy a key to itself: unwr
       const signature = (await c.SignByAsymmetricKey({ KeyId: signer, Algorithm: 'ECC_P256_R1', Message: b64('moved'), MessageType: 'RAW' })).Signature!;
       expect(crypto.verify('sha256', Buffer.from('moved'), publicKey, Buffer.from(signature, 'base64'))).toBe(true);
     };
-    token.refuseCopy(pkcs11.CKR_FUNCTION_NOT_SUPPORTED);
+    // SoftHSM's own answer to a copy it will not make (of an object that is not modifiable).
+    token.refuseCopy(pkcs11.CKR_ATTRIBUTE_READ_ONLY);
     const out = await runToExit({ ...wrapped.env, KMS_LOG_LEVEL: 'info' }, { args: ['token', 'migrate', '--to', 'token'] });
     expect(out.code).toBe(0);
     expect(out.text).toMatch(/"To": "token",\s*"Moved": 2,\s*"Kept": 0/);
