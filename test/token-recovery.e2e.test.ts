@@ -3,6 +3,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as pkcs11 from 'pkcs11js';
+import { CKR_ACTION_PROHIBITED } from '../src/hsm/token-copy';
 import { WRAPPED } from './support/key-storage';
 import { Credential, Exited, freePort, healthStatus, KmsService, runToExit } from './support/kms-service';
 import { UNPLUGGABLE_PIN, UnpluggableToken, unpluggableToken } from './support/unpluggable-token';
@@ -16,8 +17,6 @@ import { msUntil } from './support/wait';
  */
 
 const UNAVAILABLE = 'UnsupportedOperation.ServiceTemporaryUnavailable';
-/** PKCS#11 2.40's answer to a copy that CKA_COPYABLE false or a policy forbids (pkcs11js 2.1 lacks the name). */
-const CKR_ACTION_PROHIBITED = 0x1b;
 
 let token: UnpluggableToken;
 let kms: KmsService;

@@ -39,7 +39,7 @@ function copyToToken(m: Pkcs11, s: Handle, sessionObject: Handle): Handle {
 }
 
 /** PKCS#11 2.40's answer to a copy that CKA_COPYABLE false or a policy forbids (pkcs11js 2.1 lacks the name). */
-const CKR_ACTION_PROHIBITED = 0x1b;
+export const CKR_ACTION_PROHIBITED = 0x1b;
 /** What a token answers when it cannot or will not copy a key to itself. */
 const NO_COPY = new Set([pkcs11.CKR_FUNCTION_NOT_SUPPORTED, CKR_ACTION_PROHIBITED, pkcs11.CKR_ATTRIBUTE_READ_ONLY, pkcs11.CKR_ATTRIBUTE_VALUE_INVALID, pkcs11.CKR_ATTRIBUTE_TYPE_INVALID, pkcs11.CKR_TEMPLATE_INCONSISTENT]);
 /** Loaded modules (one Pkcs11 per load) whose token refused such a copy: their keys are made in place. */
