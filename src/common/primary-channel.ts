@@ -76,7 +76,8 @@ export class PrimaryChannel<Q, A> {
       this.pending.delete(id);
       for (let i = 0; i < answer.length; i++) answer[i](this.fallback(questions[i]));
     };
-    const timer = setTimeout(alone, this.timeoutMs);
+    // The wait alone never holds a process open: while an answer can come, the channel does.
+    const timer = setTimeout(alone, this.timeoutMs).unref();
     this.pending.set(id, { answer, timer });
     try {
       this.port.send({ kms: this.topic, id, items: questions } satisfies Batch<Q>);

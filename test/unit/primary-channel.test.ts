@@ -54,6 +54,14 @@ it('answers from the fallback when the primary does not answer in time, and igno
   expect(() => p.reply({ kms: 't', id: 1, items: ['late'] })).not.toThrow();
 });
 
+it('does not hold the process open while a question waits', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+  const before = timers();
+  const channel = new PrimaryChannel<number, string>('t', 60_000, () => 'fallback', port());
+  void channel.ask(1);
+  expect(timers()).toBe(before);
+});
+
 it('answers from the fallback at once when the channel is closed', async () => {
   const closed: ChannelPort = { send: () => { throw new Error('Channel closed'); }, on: () => undefined };
   const channel = new PrimaryChannel<number, string>('t', 60_000, (q) => `alone ${q}`, closed);
