@@ -10,7 +10,10 @@ const { TestEnvironment } = require('jest-environment-node');
  * line to FILE with the CPU seconds it cost, the Jest worker's own (clients, signing, checks)
  * and its child processes' (services with their workers, CLI calls, openssl, ...), measured
  * at teardown, when every hook has run and the children have exited. CI's budget is CPU on two
- * cores; this says which files spend it.
+ * cores; this says which files spend it. With KMS_TEST_HANDLE_REPORT=FILE each test file
+ * appends the handles (sockets, timers, child processes, ...) its Jest worker holds after its
+ * last hook beyond those it held before the file began: what keeps a worker from exiting at
+ * the end of a run.
  */
 class KmsTestEnvironment extends TestEnvironment {
   constructor(config, context) {
@@ -22,6 +25,7 @@ class KmsTestEnvironment extends TestEnvironment {
     await super.setup();
     this.began = Date.now();
     this.start = times();
+    this.handles = process.env.KMS_TEST_HANDLE_REPORT ? process.getActiveResourcesInfo() : [];
   }
 
   handleTestEvent(event) {
@@ -35,8 +39,23 @@ class KmsTestEnvironment extends TestEnvironment {
       const line = { file: this.file, wall: (Date.now() - this.began) / 1000, self: +(d[0] + d[1]).toFixed(2), children: +(d[2] + d[3]).toFixed(2) };
       fs.appendFileSync(report, JSON.stringify(line) + '\n');
     }
+    const handleReport = process.env.KMS_TEST_HANDLE_REPORT;
+    if (handleReport) {
+      // What is closing as the last hook ends (a socket's close, a child's exit) gets a moment.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const left = excess(process.getActiveResourcesInfo(), this.handles);
+      fs.appendFileSync(handleReport, JSON.stringify({ file: this.file, left }) + '\n');
+    }
     await super.teardown();
   }
+}
+
+/** How many of each kind of handle `after` holds beyond `before`. */
+function excess(after, before) {
+  const count = {};
+  for (const kind of after) count[kind] = (count[kind] ?? 0) + 1;
+  for (const kind of before) if (count[kind]) count[kind] -= 1;
+  return Object.fromEntries(Object.entries(count).filter(([, n]) => n > 0));
 }
 
 /** utime, stime, cutime and cstime of this process, in seconds (Linux). */
